@@ -1,0 +1,3 @@
+from .multitask_estimator import MultiTaskEstimator
+
+__all__ = ['MultiTaskEstimator']

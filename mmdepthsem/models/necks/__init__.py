@@ -1,0 +1,3 @@
+from .up_concat_decoder import UpConcatDecoder
+
+__all__ = ['UpConcatDecoder']
