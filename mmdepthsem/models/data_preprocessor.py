@@ -19,6 +19,10 @@ PIXEL_FIELD_PAD = {
     'gt_pseudo_conf': 0.0,
 }
 
+# Image-like data fields normalised and padded exactly like ``inputs``: neighbouring
+# frames and the un-jittered copies kept for photometric losses.
+IMAGE_FIELDS = ('frames', 'img_clean', 'frames_clean')
+
 
 @MODELS.register_module()
 class DepthSemDataPreProcessor(BaseDataPreprocessor):
@@ -96,8 +100,8 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
 
         Returns:
             ``inputs`` ``(B, 3, H, W)`` float and the padded ``data_samples``; samples
-            with neighbouring frames get them normalised and padded alike
-            (``frames``: ``(T, 3, H, W)``).
+            with neighbouring frames or clean copies (``IMAGE_FIELDS``) get them
+            normalised and padded alike (``frames``: ``(T, 3, H, W)``).
         """
         data = self.cast_data(data)
         images = data['inputs']
@@ -122,9 +126,10 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
                     data_tensor = field.data
                     del field.data
                     field.data = F.pad(data_tensor, padding, value=fill)
-            if 'frames' in sample:
-                sample.frames = F.pad(self.normalize(sample.frames), padding,
-                                      value=self.pad_val)
+            for name in IMAGE_FIELDS:
+                if name in sample:
+                    setattr(sample, name, F.pad(self.normalize(getattr(sample, name)),
+                                                padding, value=self.pad_val))
             sample.set_metainfo(dict(img_shape=(height, width),
                                      pad_shape=(height, width),
                                      padding_size=padding))
