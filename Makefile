@@ -12,21 +12,27 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
+	@echo "make data     - render the embedded synthetic data (NYU, KITTI, Cityscapes formats)"
 	@echo "make demo     - train + evaluate the multi-task demo on embedded synthetic data"
 	@echo "make test     - run the whole test suite"
 
 install:
 	@bash tools/install_env.sh
 
+SYN := data/synthetic
+
 data: install
-	@$(RUN) tools/dataset_converters/generate_synthetic.py all --out data/synthetic --seed 0
+	@$(RUN) tools/dataset_converters/generate_synthetic.py all --out $(SYN) --seed 0
+	@$(RUN) tools/dataset_converters/nyu.py $(SYN)/nyu/nyu_depth_v2_labeled.mat \
+		$(SYN)/nyu/splits.mat --mapping $(SYN)/nyu/classMapping40.mat \
+		--mapping $(SYN)/nyu/classMapping13.mat -o $(SYN)/nyu_converted
 
 demo: data
 	@$(RUN) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
 	@$(RUN) demo/demo_report.py $(DEMO_CONFIG) $(DEMO_DIR) --show-dir $(DEMO_DIR)/pictures
 
 test: install
-	@$(RUN) -m pytest tests projects $(PYTEST_ARGS); rc=$$?; \
+	@$(RUN) -m pytest tests $$(ls -d projects/*/tests 2>/dev/null) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 clean:

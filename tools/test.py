@@ -7,12 +7,12 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdepthsem.registry import RUNNERS
 from mmdepthsem.utils import register_all_modules
+from mmdepthsem.utils.dist import prepare_distributed
 from mmdepthsem.utils.preflight import check_data_roots
 
 
@@ -79,8 +79,7 @@ def main():
     if args.out:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='PredictionWriterHook', out_dir=osp.abspath(args.out))]
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    prepare_distributed(cfg, args.launcher)
 
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.test()

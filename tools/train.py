@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 from mmdepthsem.registry import RUNNERS
 from mmdepthsem.utils import register_all_modules
+from mmdepthsem.utils.dist import prepare_distributed
 from mmdepthsem.utils.preflight import check_data_roots
 from mmdepthsem.utils.resume import find_resumable_checkpoint
 
@@ -82,9 +83,7 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        # NCCL needs GPUs; gloo runs the same collectives on CPU.
-        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    prepare_distributed(cfg, args.launcher)
 
     if args.resume is not None:
         if args.resume == 'auto':

@@ -31,9 +31,10 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
     Unlike mmseg's ``SegDataPreProcessor``, which pads depth with the label pad value
     (255 m of depth), each pixel field is padded with its own invalid value
     (``PIXEL_FIELD_PAD``): labels 255, depth/disparity/confidence 0. Padding is added
-    on the right and bottom; ``padding_size`` (left, right, top, bottom), ``img_shape``
-    (the padded size, as in mmseg) and ``pad_shape`` go into each sample's metainfo
-    so predictions can be cropped back.
+    on the right and bottom (targets only in training; at test time predictions are
+    cropped back instead, as in mmseg); ``padding_size`` (left, right, top, bottom),
+    ``img_shape`` (the padded size, as in mmseg) and ``pad_shape`` go into each
+    sample's metainfo.
 
     Args:
         mean: Per-channel mean subtracted from images (in the order after
@@ -120,7 +121,9 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
             if samples is None:
                 continue
             sample = samples[i]
-            for name, fill in PIXEL_FIELD_PAD.items():
+            # Targets are padded for the training losses only; in testing they stay
+            # at their own size and the predictions are cropped back to it.
+            for name, fill in PIXEL_FIELD_PAD.items() if training else ():
                 if name in sample:
                     field = getattr(sample, name)
                     data_tensor = field.data

@@ -19,7 +19,8 @@ def test_pads_each_field_with_its_invalid_value():
     pre = DepthSemDataPreProcessor(mean=[0, 0, 0], std=[1, 1, 1], size_divisor=8)
     images = [torch.zeros(3, 5, 6, dtype=torch.uint8),
               torch.zeros(3, 7, 3, dtype=torch.uint8)]
-    out = pre(dict(inputs=images, data_samples=[_sample(5, 6), _sample(7, 3)]))
+    out = pre(dict(inputs=images, data_samples=[_sample(5, 6), _sample(7, 3)]),
+              training=True)
     assert out['inputs'].shape == (2, 3, 8, 8)
     second = out['data_samples'][1]
     assert second.gt_depth_map.data[0, 7, 7] == 0.0  # depth padded invalid
@@ -44,3 +45,13 @@ def test_fixed_size_padding():
     pre = DepthSemDataPreProcessor(size=(6, 6))
     out = pre(dict(inputs=[torch.zeros(3, 4, 5, dtype=torch.uint8)]))
     assert out['inputs'].shape == (1, 3, 6, 6)
+
+
+def test_targets_keep_their_size_at_test_time():
+    pre = DepthSemDataPreProcessor(size_divisor=8)
+    out = pre(dict(inputs=[torch.zeros(3, 5, 6, dtype=torch.uint8)],
+                   data_samples=[_sample(5, 6, frames=True)]), training=False)
+    sample = out['data_samples'][0]
+    assert sample.gt_depth_map.shape == (5, 6)
+    assert sample.frames.shape[-2:] == (8, 8)  # model inputs are padded
+    assert sample.metainfo['padding_size'] == (0, 2, 0, 3)

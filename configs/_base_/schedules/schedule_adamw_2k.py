@@ -11,4 +11,17 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(checkpoint=dict(interval=500))
+
+# Checkpoints are written atomically (temporary file + rename).
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=3,
+        backend_args=dict(backend='atomic_local')),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='DepthSemVisualizationHook', draw=False))

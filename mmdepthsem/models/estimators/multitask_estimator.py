@@ -1,7 +1,6 @@
 """Supervised / semi-supervised multi-task estimator: one encoder, two heads."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData

@@ -43,7 +43,8 @@ def silog_loss(pred: Tensor,
         valid &= valid_mask.bool()
     batch = pred.shape[0]
     valid = valid.reshape(batch, -1)
-    safe_target = torch.where(valid, target.reshape(batch, -1), torch.ones_like(valid, dtype=pred.dtype))
+    safe_target = torch.where(valid, target.reshape(batch, -1),
+                              torch.ones_like(valid, dtype=pred.dtype))
     g = torch.log(pred.reshape(batch, -1).clamp(min=min_pred)) - torch.log(safe_target)
     g = g * valid
     count = valid.sum(dim=1)

@@ -1,0 +1,6 @@
+from .transforms import *  # noqa: F401,F403
+from .base_dataset import BaseDepthSemDataset  # noqa: F401
+from .cityscapes import CityscapesDepthSemDataset  # noqa: F401
+from .file_list import FileListDepthDataset  # noqa: F401
+from .kitti import KITTIRawDataset  # noqa: F401
+from .nyu import NYUv2Dataset, NYUv2DenseDataset  # noqa: F401

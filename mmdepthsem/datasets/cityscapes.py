@@ -1,0 +1,177 @@
+"""Cityscapes with semantic labels, disparity-derived depth and sequence neighbours."""
+import json
+from typing import List, Optional, Sequence
+
+import mmengine.fileio as fileio
+from mmseg.datasets import CityscapesDataset
+
+from mmdepthsem.registry import DATASETS
+from .base_dataset import BaseDepthSemDataset
+from .file_list import pinhole_intrinsics
+from .transforms.loading import DataFileError
+
+IMG_SUFFIX = '_leftImg8bit.png'
+#: 0-based position of the annotated frame in its 30-frame snippet (the 20th).
+ANNOTATED_FRAME_POSITION = 19
+SNIPPET_LENGTH = 30
+
+
+def read_cityscapes_camera(path: str, backend_args: Optional[dict] = None) -> dict:
+    """Read a Cityscapes ``*_camera.json``.
+
+    Args:
+        path: The JSON file.
+        backend_args: mmengine file backend arguments.
+
+    Returns:
+        dict with ``baseline`` (metres), ``fx``, ``fy``, ``u0``, ``v0`` (pixels).
+
+    Raises:
+        DataFileError: The file is not JSON or lacks a key (naming file and key).
+    """
+    try:
+        data = json.loads(fileio.get_text(path, backend_args=backend_args))
+    except json.JSONDecodeError as error:
+        raise DataFileError(f'camera file {path} is not valid JSON: {error}',
+                            path) from error
+    camera = {}
+    for group, key in (('extrinsic', 'baseline'), ('intrinsic', 'fx'),
+                       ('intrinsic', 'fy'), ('intrinsic', 'u0'), ('intrinsic', 'v0')):
+        try:
+            camera[key] = float(data[group][key])
+        except (KeyError, TypeError, ValueError):
+            raise DataFileError(f'camera file {path} has no number at '
+                                f'{group}.{key}', path) from None
+    return camera
+
+
+@DATASETS.register_module()
+class CityscapesDepthSemDataset(BaseDepthSemDataset):
+    """Cityscapes: images, 19-class train-id labels, depth from disparity, sequences.
+
+    Layout under ``data_root``::
+
+        leftImg8bit/{split}/<city>/<city>_<seq>_<frame>_leftImg8bit.png
+        gtFine/{split}/<city>/<city>_<seq>_<frame>_gtFine_labelTrainIds.png
+        disparity/{split}/<city>/<city>_<seq>_<frame>_disparity.png
+        camera/{split}/<city>/<city>_<seq>_<frame>_camera.json
+        leftImg8bit_sequence/{split}/<city>/<city>_<seq>_<frame>_leftImg8bit.png
+
+    ``labelTrainIds`` are made by the official scripts, mmseg's converter or
+    ``tools/dataset_converters/cityscapes.py``. The annotated frame is the 20th of
+    its 30-frame snippet, so neighbour ``i`` (``frame_ids``) is frame number
+    ``frame + i`` of the same sequence, with ``-19 <= i <= 10``.
+
+    Fills: ``img_path``, ``seg_map_path`` (``with_seg``), ``disparity_path``
+    (``with_disparity``; load with :class:`LoadCityscapesDisparity`), ``camera``
+    and ``intrinsics`` (``with_camera``; from the camera file, pixels of the
+    2048×1024 image), ``frame_ids``, ``frame_paths``, ``sample_name``
+    (``<city>/<city>_<seq>_<frame>``), ``seg_fields``, ``reduce_zero_label``;
+    ``num_classes`` at fetch time.
+
+    Args:
+        split: ``'train'``, ``'val'`` or ``'test'``.
+        with_seg: Add the label path.
+        with_disparity: Add the disparity path.
+        with_camera: Read the camera files (``camera``, ``intrinsics``); needed
+            to turn disparity into depth.
+        frame_ids: Relative indices of the sequence neighbours to list.
+        data_prefix: Overrides of the five folders (keys ``img_path``,
+            ``seg_map_path``, ``disparity_path``, ``camera_path``,
+            ``sequence_path``).
+        seg_map_suffix: Suffix of the label files.
+        metainfo: Overrides of mmseg's Cityscapes classes / palette.
+        **kwargs: :class:`BaseDepthSemDataset` arguments.
+    """
+
+    METAINFO = CityscapesDataset.METAINFO
+    PREPARE_HINT = ('download leftImg8bit, gtFine, disparity and camera (and '
+                    'leftImg8bit_sequence for neighbours) into data/cityscapes, '
+                    'then: python tools/dataset_converters/cityscapes.py '
+                    'data/cityscapes')
+
+    def __init__(self,
+                 split: str = 'train',
+                 with_seg: bool = True,
+                 with_disparity: bool = True,
+                 with_camera: bool = True,
+                 frame_ids: Sequence[int] = (),
+                 data_prefix: Optional[dict] = None,
+                 seg_map_suffix: str = '_gtFine_labelTrainIds.png',
+                 **kwargs) -> None:
+        frame_ids = tuple(int(i) for i in frame_ids)
+        low = -ANNOTATED_FRAME_POSITION
+        high = SNIPPET_LENGTH - 1 - ANNOTATED_FRAME_POSITION
+        bad = [i for i in frame_ids if i == 0 or not low <= i <= high]
+        if bad:
+            raise ValueError(
+                f'frame_ids {bad} are invalid: neighbours of the annotated '
+                f'(20th) frame of a 30-frame snippet lie in [{low}, {high}] and '
+                'exclude 0')
+        self.split = split
+        self.with_seg = with_seg
+        self.with_disparity = with_disparity
+        self.with_camera = with_camera
+        self.frame_ids = frame_ids
+        self.seg_map_suffix = seg_map_suffix
+        prefix = dict(
+            img_path=f'leftImg8bit/{split}',
+            seg_map_path=f'gtFine/{split}',
+            disparity_path=f'disparity/{split}',
+            camera_path=f'camera/{split}',
+            sequence_path=f'leftImg8bit_sequence/{split}')
+        prefix.update(data_prefix or {})
+        super().__init__(data_prefix=prefix, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """List the annotated images of the split."""
+        img_dir = self.require(self.data_prefix['img_path'],
+                               f'the {self.split!r} image folder')
+        names = sorted(
+            fileio.list_dir_or_file(
+                img_dir,
+                list_dir=False,
+                suffix=IMG_SUFFIX,
+                recursive=True,
+                backend_args=self.backend_args))
+        data_list = []
+        for rel in names:
+            stem = rel[:-len(IMG_SUFFIX)]  # <city>/<city>_<seq>_<frame>
+            info = self.common_info(stem)
+            info['img_path'] = fileio.join_path(img_dir, rel)
+            files = {'image': info['img_path']}
+            if self.with_seg:
+                info['seg_map_path'] = fileio.join_path(self.data_prefix['seg_map_path'],
+                                                        stem + self.seg_map_suffix)
+                files['label map'] = info['seg_map_path']
+            if self.with_disparity:
+                info['disparity_path'] = fileio.join_path(
+                    self.data_prefix['disparity_path'], stem + '_disparity.png')
+                files['disparity map'] = info['disparity_path']
+            city_prefix, sequence, frame = stem.rsplit('_', 2)
+            info['frame_ids'] = self.frame_ids
+            info['frame_paths'] = {
+                i:
+                fileio.join_path(
+                    self.data_prefix['sequence_path'],
+                    f'{city_prefix}_{sequence}_{int(frame) + i:06d}{IMG_SUFFIX}')
+                for i in self.frame_ids
+            }
+            files.update({
+                f'sequence frame {i:+d}': p
+                for i, p in info['frame_paths'].items()
+            })
+            if not self.check_sample_files(f'image {rel!r}', files):
+                continue
+            if self.with_camera:
+                camera_path = fileio.join_path(self.data_prefix['camera_path'],
+                                               stem + '_camera.json')
+                if not self.exists(camera_path):
+                    self.missing_sample(f'image {rel!r}', camera_path, 'camera file')
+                    continue
+                camera = read_cityscapes_camera(camera_path, self.backend_args)
+                info['camera'] = camera
+                info['intrinsics'] = pinhole_intrinsics(camera['fx'], camera['fy'],
+                                                        camera['u0'], camera['v0'])
+            data_list.append(info)
+        return data_list

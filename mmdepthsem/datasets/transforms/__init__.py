@@ -1,0 +1,5 @@
+from .formatting import PackDepthSemInputs  # noqa: F401
+from .geometric import (CenterCrop, KBCrop, RandomCrop, RandomFlip,  # noqa: F401
+                        RandomResize, Resize)
+from .photometric import ColorJitter, RandomGrayscale  # noqa: F401
+from .loading import *  # noqa: F401,F403

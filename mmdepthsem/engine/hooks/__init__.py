@@ -1,0 +1,5 @@
+from .prediction_writer_hook import PredictionWriterHook
+from .random_state_hook import RandomStateHook
+from .visualization_hook import DepthSemVisualizationHook  # noqa: F401
+
+__all__ = ['DepthSemVisualizationHook', 'PredictionWriterHook', 'RandomStateHook']

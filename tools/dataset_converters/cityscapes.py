@@ -1,0 +1,127 @@
+"""Write Cityscapes ``*_gtFine_labelTrainIds.png`` from ``*_gtFine_labelIds.png``.
+
+For users who downloaded ``gtFine`` but have not run the official
+``createTrainIdLabelImgs.py`` (or mmseg's converter). The official id → train-id
+table is below as data; ids without a train id become 255 (ignore).
+
+Command::
+
+    python tools/dataset_converters/cityscapes.py data/cityscapes [--nproc 4]
+
+It converts every ``gtFine/<split>/<city>/*_gtFine_labelIds.png`` under the root
+and writes ``*_gtFine_labelTrainIds.png`` next to it (existing files are kept
+unless ``--overwrite``). A label file holding an id outside the table is an error
+naming the file and the ids.
+"""
+import argparse
+import glob
+import os.path as osp
+import sys
+from multiprocessing import Pool
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+IGNORE_INDEX = 255
+
+#: (id, name, train id) of the official Cityscapes label definition.
+CITYSCAPES_LABELS = ((0, 'unlabeled', 255), (1, 'ego vehicle',
+                                             255), (2, 'rectification border', 255),
+                     (3, 'out of roi', 255), (4, 'static', 255), (5, 'dynamic', 255),
+                     (6, 'ground', 255), (7, 'road', 0), (8, 'sidewalk', 1),
+                     (9, 'parking', 255), (10, 'rail track', 255), (11, 'building', 2),
+                     (12, 'wall', 3), (13, 'fence', 4), (14, 'guard rail',
+                                                         255), (15, 'bridge',
+                                                                255), (16, 'tunnel', 255),
+                     (17, 'pole', 5), (18, 'polegroup', 255), (19, 'traffic light', 6),
+                     (20, 'traffic sign', 7), (21, 'vegetation', 8), (22, 'terrain', 9),
+                     (23, 'sky', 10), (24, 'person', 11), (25, 'rider', 12),
+                     (26, 'car', 13), (27, 'truck', 14), (28, 'bus', 15), (29, 'caravan',
+                                                                           255),
+                     (30, 'trailer', 255), (31, 'train', 16), (32, 'motorcycle',
+                                                               17), (33, 'bicycle', 18))
+
+LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
+TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
+
+
+def id_to_train_id_table() -> np.ndarray:
+    """256-entry uint8 lookup table id → train id (255 = ignore or unknown)."""
+    table = np.full(256, IGNORE_INDEX, dtype=np.uint8)
+    for label_id, _, train_id in CITYSCAPES_LABELS:
+        table[label_id] = train_id
+    return table
+
+
+def convert_label_file(path: str, overwrite: bool = False) -> str:
+    """Convert one ``*_gtFine_labelIds.png``; returns the written path.
+
+    Raises:
+        FileNotFoundError / ValueError: The file is missing, unreadable, not a
+            single-channel 8-bit image, or holds ids outside the table.
+    """
+    out_path = path[:-len(LABEL_IDS_SUFFIX)] + TRAIN_IDS_SUFFIX
+    if osp.exists(out_path) and not overwrite:
+        return out_path
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'label file not found: {path}')
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if label is None:
+        raise ValueError(f'cannot decode label file {path} (empty, truncated or '
+                         'not an image)')
+    if label.ndim != 2 or label.dtype != np.uint8:
+        raise ValueError(f'{path} is {label.dtype} with shape {label.shape}; '
+                         'labelIds files are single-channel 8-bit PNGs')
+    known = np.array([i for i, _, _ in CITYSCAPES_LABELS])
+    unknown = np.setdiff1d(np.unique(label), known)
+    if unknown.size:
+        raise ValueError(f'{path} holds ids {unknown.tolist()} that are not '
+                         'Cityscapes label ids (0..33)')
+    if not cv2.imwrite(out_path, id_to_train_id_table()[label]):
+        raise OSError(f'could not write {out_path}')
+    return out_path
+
+
+def _convert(job) -> str:
+    return convert_label_file(*job)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Cityscapes labelIds → labelTrainIds.')
+    parser.add_argument('root', help='Cityscapes root (holding gtFine/)')
+    parser.add_argument('--gt-dir', default='gtFine')
+    parser.add_argument('--nproc', type=int, default=1)
+    parser.add_argument('--overwrite', action='store_true')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    gt_dir = osp.join(args.root, args.gt_dir)
+    if not osp.isdir(gt_dir):
+        raise FileNotFoundError(f'{gt_dir} does not exist; download gtFine into '
+                                f'{args.root} (see docs/dataset_prepare.md)')
+    files = sorted(
+        glob.glob(osp.join(gt_dir, '**', '*' + LABEL_IDS_SUFFIX), recursive=True))
+    if not files:
+        raise FileNotFoundError(f'no *{LABEL_IDS_SUFFIX} files under {gt_dir}')
+    print(f'Converting {len(files)} label files under {gt_dir}')
+    jobs = [(path, args.overwrite) for path in files]
+    step = max(1, len(files) // 10)
+    if args.nproc > 1:
+        with Pool(args.nproc) as pool:
+            results = pool.imap_unordered(_convert, jobs, chunksize=8)
+            for done, _ in enumerate(results, 1):
+                if done % step == 0 or done == len(files):
+                    print(f'  {done}/{len(files)}')
+    else:
+        for done, job in enumerate(jobs, 1):
+            _convert(job)
+            if done % step == 0 or done == len(files):
+                print(f'  {done}/{len(files)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
