@@ -22,7 +22,11 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or {}
     if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
-        wrapper = dict(wrapper, type='DeviceAwareDistributedDataParallel')
+        # mmengine's Runner resolves wrappers with the root registry's `get`, which
+        # only descends into its direct children (mmseg), so the name spells the path
+        # root -> mmseg -> mmdepthsem.
+        wrapper = dict(
+            wrapper, type='mmseg.mmdepthsem.DeviceAwareDistributedDataParallel')
         cfg.model_wrapper_cfg = wrapper
     if launcher == 'pytorch' and not torch_dist.is_initialized():
         timeout = cfg.env_cfg.get('dist_cfg', {}).get('timeout')

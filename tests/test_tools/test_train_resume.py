@@ -17,24 +17,32 @@ pytestmark = pytest.mark.slow
 MAX_ITERS = 8
 
 
-def _train_cmd(data_root, work_dir, *extra):
+def _train_cmd(data_root, work_dir, *extra, workers=0):
+    options = small_demo_options(data_root, MAX_ITERS, checkpoint_interval=2)
+    if workers:
+        options += [f'train_dataloader.num_workers={workers}',
+                    'train_dataloader.persistent_workers=True']
     return [sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--work-dir',
-            str(work_dir), *extra, '--cfg-options',
-            *small_demo_options(data_root, MAX_ITERS, checkpoint_interval=2)]
+            str(work_dir), *extra, '--cfg-options', *options]
 
 
 def _weights(path):
     return load_checkpoint_weights_only(path, map_location='cpu')['state_dict']
 
 
-def test_sigkill_and_resume_gives_the_uninterrupted_weights(synthetic_nyu, tmp_path):
+@pytest.mark.parametrize('workers', [0, 1], ids=['in-process data', 'worker data'])
+def test_sigkill_and_resume_gives_the_uninterrupted_weights(synthetic_nyu, tmp_path,
+                                                            workers):
+    """Random augmentation is on (resize, crop, flip, colour jitter): the resumed run
+    must continue the very same random stream, in the main process or in workers."""
     straight = tmp_path / 'straight'
-    run_tool(_train_cmd(synthetic_nyu, straight))
+    run_tool(_train_cmd(synthetic_nyu, straight, workers=workers))
     reference = _weights(straight / f'iter_{MAX_ITERS}.pth')
 
     killed = tmp_path / 'killed'
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(_train_cmd(synthetic_nyu, killed), cwd=REPO, env=env,
+    proc = subprocess.Popen(_train_cmd(synthetic_nyu, killed, workers=workers),
+                            cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not (killed / 'iter_4.pth').exists():
@@ -45,7 +53,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_weights(synthetic_nyu, tmp_p
     proc.wait()
     assert not (killed / f'iter_{MAX_ITERS}.pth').exists()
 
-    result = run_tool(_train_cmd(synthetic_nyu, killed, '--resume'))
+    result = run_tool(_train_cmd(synthetic_nyu, killed, '--resume', workers=workers))
     assert 'resumed' in (result.stdout + result.stderr).lower()
     resumed = _weights(killed / f'iter_{MAX_ITERS}.pth')
     assert resumed.keys() == reference.keys()

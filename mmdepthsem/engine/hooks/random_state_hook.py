@@ -1,6 +1,6 @@
 """Saving and restoring the random number generators with checkpoints."""
 import random
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -10,23 +10,52 @@ from mmengine.logging import print_log
 from mmdepthsem.registry import HOOKS
 
 
+class _RestoreBeforeFirstNewBatch:
+    """Data-loader iterator proxy that calls ``restore`` once, after ``skip`` batches.
+
+    mmengine's ``IterBasedTrainLoop`` replays the data loader up to the resumed
+    iteration before training; the generators must be restored after that replay
+    and before the first batch that is actually trained on.
+    """
+
+    def __init__(self, iterator: Iterator, skip: int, restore: Callable[[], None]):
+        self._iterator = iterator
+        self._skip = skip
+        self._restore: Optional[Callable[[], None]] = restore
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._restore is not None:
+            if self._skip == 0:
+                self._restore()
+                self._restore = None
+            else:
+                self._skip -= 1
+        return next(self._iterator)
+
+    def __getattr__(self, name):
+        return getattr(self._iterator, name)
+
+
 @HOOKS.register_module()
 class RandomStateHook(Hook):
     """Store the RNG states in every checkpoint and restore them on resume.
 
     mmengine re-seeds on resume but does not restore the generators, so random
-    augmentation after a resume differs from an uninterrupted run. This hook saves the
-    states of Python's ``random``, numpy's global generator and torch's CPU (and CUDA)
-    generators of the saving process. On resume, mmengine's iteration loop first
-    replays the data loader up to the resumed iteration (which draws random numbers
-    again); the saved states are therefore put back at the first training iteration
-    after the resume, so the remaining run draws exactly what the uninterrupted run
-    drew. Data-loader workers are seeded by mmengine from the run's seed and the
-    sampler replays their order, so they need no saved state.
+    augmentation after a resume differs from an uninterrupted run. This hook saves
+    the states of Python's ``random``, numpy's global generator and torch's CPU (and
+    CUDA) generators when a checkpoint is written (after iteration ``k``, before batch
+    ``k + 1`` is drawn). On resume with an iteration-based loop, mmengine first
+    replays the data loader up to iteration ``k`` (drawing random numbers again), so
+    the states are put back exactly between that replay and the fetch of batch
+    ``k + 1``; with an epoch-based loop they are put back before the next epoch.
+    Data-loader workers are seeded by mmengine from the run's seed and the replay
+    advances them identically, so they need no saved state.
 
-    In distributed runs each rank's generators differ; only the saving rank's states
-    are stored, and all ranks restore them (documented limitation: bit-exact resume is
-    guaranteed for single-process runs).
+    In distributed runs only the saving rank's states are stored and every rank
+    restores them; bit-exact resumption is guaranteed for single-process runs.
     """
 
     priority = 'VERY_LOW'
@@ -50,18 +79,23 @@ class RandomStateHook(Hook):
                       'after resuming will differ from an uninterrupted run.',
                       logger='current')
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+    def before_train(self, runner) -> None:
         if self._pending is None:
             return
         state, self._pending = self._pending, None
-        random.setstate(_as_python_state(state['python']))
-        np.random.set_state(state['numpy'])
-        torch.set_rng_state(state['torch'])
-        if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+        loop = runner.train_loop
+        if hasattr(loop, 'dataloader_iterator'):
+            loop.dataloader_iterator = _RestoreBeforeFirstNewBatch(
+                loop.dataloader_iterator, runner.iter, lambda: _set_state(state))
+        else:
+            _set_state(state)
 
 
-def _as_python_state(state):
-    # The weights-only unpickler turns the inner tuple into a list.
-    version, internal, gauss = state
-    return version, tuple(internal), gauss
+def _set_state(state: dict) -> None:
+    # The weights-only unpickler returns the inner tuple of Python's state as a list.
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    np.random.set_state(state['numpy'])
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
