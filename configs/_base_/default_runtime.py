@@ -14,6 +14,7 @@ load_from = None
 resume = False
 
 # The RNG states travel with every checkpoint, so a resumed run continues the same
-# random stream (default_hooks live in the schedule files, as in mmseg).
-custom_hooks = [dict(type='RandomStateHook')]
+# random stream; samples skipped for bad files (`skip_bad_samples=True`) are counted
+# and listed at the end (default_hooks live in the schedule files, as in mmseg).
+custom_hooks = [dict(type='RandomStateHook'), dict(type='SkippedSampleReportHook')]
 randomness = dict(seed=0)

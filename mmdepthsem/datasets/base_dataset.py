@@ -256,6 +256,22 @@ class BaseDepthSemDataset(BaseDataset):
             info['num_classes'] = len(classes)
         return info
 
+    def __getitem__(self, idx: int) -> Any:
+        """mmengine's fetch-with-refetch, plus the files skipped on the way.
+
+        When bad samples were skipped while fetching ``idx``, their files are added
+        to the returned sample's metainfo as ``skipped_files``; the packed sample
+        carries them out of data-loader worker processes, so
+        :class:`SkippedSampleReportHook` can count them in the main process.
+        """
+        already_skipped = len(self.skipped_files)
+        data = super().__getitem__(idx)
+        newly_skipped = self.skipped_files[already_skipped:]
+        sample = data.get('data_samples') if isinstance(data, dict) else None
+        if newly_skipped and hasattr(sample, 'set_metainfo'):
+            sample.set_metainfo(dict(skipped_files=list(newly_skipped)))
+        return data
+
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline on sample ``idx``; skip it if its files are bad.
 

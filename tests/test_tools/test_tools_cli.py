@@ -77,3 +77,21 @@ def test_missing_dataset_stops_with_instructions(tmp_path):
     assert 'docs/dataset_prepare.md' in message
     assert 'resnet18_synthetic_nyu.py' in message
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_skipped_bad_samples_are_counted_across_workers(synthetic_nyu, tmp_path):
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(synthetic_nyu, data)
+    bad = data / 'images' / f'{(data / "train.txt").read_text().split()[0]}.png'
+    bad.write_bytes(b'')  # a zero-byte image
+    result = run_tool([
+        sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *small_demo_options(data, 8, 8),
+        'train_dataloader.dataset.skip_bad_samples=True',
+        'train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=True'])
+    log = result.stdout + result.stderr
+    # 8 iterations x batch 2 = two passes over the 8 training frames: hit twice
+    assert 'SkippedSampleReportHook: 2 training sample(s) were skipped because of 1 ' \
+        'bad file(s)' in log
+    assert str(bad) in log

@@ -1,5 +1,9 @@
 from .prediction_writer_hook import PredictionWriterHook
 from .random_state_hook import RandomStateHook
+from .skipped_sample_report_hook import SkippedSampleReportHook
 from .visualization_hook import DepthSemVisualizationHook  # noqa: F401
 
-__all__ = ['DepthSemVisualizationHook', 'PredictionWriterHook', 'RandomStateHook']
+__all__ = [
+    'DepthSemVisualizationHook', 'PredictionWriterHook', 'RandomStateHook',
+    'SkippedSampleReportHook'
+]
