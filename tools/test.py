@@ -11,9 +11,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdepthsem.registry import RUNNERS
-from mmdepthsem.utils import register_all_modules
 from mmdepthsem.utils.dist import prepare_distributed
 from mmdepthsem.utils.preflight import check_data_roots
+from mmdepthsem.utils.tool_config import load_tool_config
 
 
 def parse_args():
@@ -60,16 +60,8 @@ def enable_pictures(cfg: Config, show_dir: str) -> None:
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir,
+                           args.launcher)
     check_data_roots(cfg, phases=('test', ))
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint} does not exist')

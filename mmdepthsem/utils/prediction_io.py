@@ -13,14 +13,19 @@ ArrayLike = Union[np.ndarray, torch.Tensor]
 DEPTH_PNG_SCALE = 1000.0
 
 
-def _as_2d_numpy(array: ArrayLike) -> np.ndarray:
+def to_numpy_map(array: ArrayLike, name: str = 'map') -> np.ndarray:
+    """A ``(H, W)`` numpy array from a ``(H, W)`` / ``(1, H, W)`` array or tensor.
+
+    Raises:
+        ValueError: Naming ``name`` when the shape is neither.
+    """
     if isinstance(array, torch.Tensor):
         array = array.detach().cpu().numpy()
     array = np.asarray(array)
     if array.ndim == 3 and array.shape[0] == 1:
         array = array[0]
     if array.ndim != 2:
-        raise ValueError(f'expected a (H, W) or (1, H, W) map, got {array.shape}')
+        raise ValueError(f'{name} must be (H, W) or (1, H, W), got shape {array.shape}.')
     return array
 
 
@@ -30,7 +35,7 @@ def save_depth_png(path: str, depth: ArrayLike, scale: float = DEPTH_PNG_SCALE) 
     Values are clipped to the uint16 range (65.535 m at the default millimetre
     scale); NaN/negative become 0 (invalid).
     """
-    depth = _as_2d_numpy(depth).astype(np.float64)
+    depth = to_numpy_map(depth, 'depth').astype(np.float64)
     depth = np.where(np.isfinite(depth) & (depth > 0), depth, 0.0)
     raw = np.clip(np.round(depth * scale), 0, np.iinfo(np.uint16).max)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
@@ -48,7 +53,7 @@ def load_depth_png(path: str, scale: float = DEPTH_PNG_SCALE) -> np.ndarray:
 
 def save_label_png(path: str, labels: ArrayLike) -> None:
     """Save class ids ``(H, W)`` as an 8-bit PNG (ids must be < 256)."""
-    labels = _as_2d_numpy(labels)
+    labels = to_numpy_map(labels, 'labels')
     if labels.size and (labels.min() < 0 or labels.max() > 255):
         raise ValueError(f'{path}: class ids must lie in [0, 255] for an 8-bit PNG')
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)

@@ -4,23 +4,11 @@ Used by :class:`~mmdepthsem.visualization.DepthSemLocalVisualizer` and by infere
 outputs; they take numpy arrays or torch tensors and return ``(H, W, 3)`` uint8 RGB.
 """
 from functools import lru_cache
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
-
-
-def _to_numpy_2d(array: ArrayLike, name: str) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
-        array = array.detach().cpu().numpy()
-    array = np.asarray(array)
-    if array.ndim == 3 and array.shape[0] == 1:
-        array = array[0]
-    if array.ndim != 2:
-        raise ValueError(f'{name} must be (H, W) or (1, H, W), got shape {array.shape}.')
-    return array
+from mmdepthsem.utils.prediction_io import ArrayLike, to_numpy_map
 
 
 @lru_cache(maxsize=32)
@@ -47,13 +35,13 @@ def colormap_lut(cmap: str) -> np.ndarray:
 
 def valid_depth_mask(depth: ArrayLike) -> np.ndarray:
     """``(H, W)`` bool: finite and positive depth (``0`` means invalid)."""
-    depth = _to_numpy_2d(depth, 'depth')
+    depth = to_numpy_map(depth, 'depth')
     return np.isfinite(depth) & (depth > 0)
 
 
 def depth_value_range(depth: ArrayLike) -> Optional[Tuple[float, float]]:
     """``(min, max)`` of the valid pixels of a depth map, or ``None`` if none is valid."""
-    depth = _to_numpy_2d(depth, 'depth')
+    depth = to_numpy_map(depth, 'depth')
     valid = depth[valid_depth_mask(depth)]
     if valid.size == 0:
         return None
@@ -81,7 +69,7 @@ def colorize_depth(depth: ArrayLike,
     Returns:
         ``(H, W, 3)`` uint8 RGB.
     """
-    depth = _to_numpy_2d(depth, 'depth').astype(np.float64)
+    depth = to_numpy_map(depth, 'depth').astype(np.float64)
     valid = valid_depth_mask(depth)
     if vmin is None or vmax is None:
         value_range = depth_value_range(depth) or (0.0, 1.0)
@@ -125,7 +113,7 @@ def overlay_sem_seg(image: np.ndarray,
     Returns:
         ``(H, W, 3)`` uint8 RGB.
     """
-    labels = _to_numpy_2d(sem_seg, 'sem_seg').astype(np.int64)
+    labels = to_numpy_map(sem_seg, 'sem_seg').astype(np.int64)
     if labels.shape != image.shape[:2]:
         raise ValueError(f'sem_seg {labels.shape} and image {image.shape[:2]} differ in '
                          'size.')

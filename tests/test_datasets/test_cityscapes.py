@@ -1,4 +1,4 @@
-"""Cityscapes: labels, disparity + camera JSON, sequence neighbours, labelIds → trainIds."""
+"""Cityscapes: labels, disparity + camera JSON, sequence neighbours, id conversion."""
 import importlib.util
 import json
 import os
