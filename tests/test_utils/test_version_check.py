@@ -36,4 +36,4 @@ def test_missing_package_is_reported(monkeypatch):
 
 
 def test_installed_stack_passes():
-    mmdepthsem._check_stack()
+    assert mmdepthsem._check_stack() is None  # raises ImportError otherwise
