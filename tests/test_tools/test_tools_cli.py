@@ -95,3 +95,23 @@ def test_skipped_bad_samples_are_counted_across_workers(synthetic_nyu, tmp_path)
     assert 'SkippedSampleReportHook: 2 training sample(s) were skipped because of 1 ' \
         'bad file(s)' in log
     assert str(bad) in log
+
+
+def test_dist_test_evaluates_with_two_cpu_processes(trained, tmp_path):
+    data_root, checkpoint = trained
+    single = run_tool([sys.executable, 'tools/test.py', str(DEMO_CONFIG),
+                       str(checkpoint), '--work-dir', str(tmp_path / 'one'),
+                       '--cfg-options', *small_demo_options(data_root)])
+    double = run_tool(['bash', 'tools/dist_test.sh', str(DEMO_CONFIG), str(checkpoint),
+                       '2', '--work-dir', str(tmp_path / 'two'), '--cfg-options',
+                       *small_demo_options(data_root)], env=dict(PORT='29518'))
+    assert 'GPU number: 2' in double.stdout + double.stderr
+
+    def metric_line(result):
+        lines = [line for line in (result.stdout + result.stderr).splitlines()
+                 if 'Iter(test)' in line and 'abs_rel' in line]
+        assert lines
+        return lines[-1].split('abs_rel')[1].split('data_time')[0]
+
+    # the same metrics whether the 4 test images are split over 1 or 2 processes
+    assert metric_line(single) == metric_line(double)
