@@ -126,6 +126,12 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
             for name, fill in PIXEL_FIELD_PAD.items() if training else ():
                 if name in sample:
                     field = getattr(sample, name)
+                    if tuple(field.shape) != sizes[i]:
+                        raise ValueError(
+                            f'DepthSemDataPreProcessor: training target `{name}` is '
+                            f'{tuple(field.shape)} but its image is {sizes[i]} '
+                            f'({sample.metainfo.get("img_path", f"sample {i}")}); '
+                            'load training targets before geometric transforms')
                     data_tensor = field.data
                     del field.data
                     field.data = F.pad(data_tensor, padding, value=fill)

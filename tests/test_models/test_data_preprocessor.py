@@ -55,3 +55,13 @@ def test_targets_keep_their_size_at_test_time():
     assert sample.gt_depth_map.shape == (5, 6)
     assert sample.frames.shape[-2:] == (8, 8)  # model inputs are padded
     assert sample.metainfo['padding_size'] == (0, 2, 0, 3)
+
+
+def test_misaligned_training_target_is_named():
+    import pytest
+    pre = DepthSemDataPreProcessor()
+    sample = _sample(5, 6)
+    sample.set_metainfo(dict(img_path='frame_7.png'))
+    with pytest.raises(ValueError, match='gt_depth_map.*frame_7.png'):
+        pre(dict(inputs=[torch.zeros(3, 10, 12, dtype=torch.uint8)],
+                 data_samples=[sample]), training=True)

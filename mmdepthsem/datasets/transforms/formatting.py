@@ -116,7 +116,7 @@ class PackDepthSemInputs(BaseTransform):
             packed['inputs'] = image_to_tensor(results['img'])
             hw = tuple(results['img'].shape[:2])
         sample = DepthSemDataSample()
-        self._pack_pixel_fields(results, sample, hw)
+        self._pack_pixel_fields(results, sample, hw, results.get('ori_shape'))
         self._pack_geometry(results, sample)
         meta = {k: results[k] for k in self.meta_keys if k in results}
         if results.get('frames'):
@@ -128,13 +128,20 @@ class PackDepthSemInputs(BaseTransform):
         return packed
 
     @staticmethod
-    def _pack_pixel_fields(results: dict, sample: DepthSemDataSample, hw) -> None:
+    def _pack_pixel_fields(results: dict, sample: DepthSemDataSample, hw,
+                           ori_shape=None) -> None:
+        # A map is either aligned with the (transformed) image, or -- in test
+        # pipelines that load targets after resizing, as mmseg's do -- still at the
+        # original image size, where predictions are resized back to.
+        allowed = {hw, tuple(ori_shape[:2]) if ori_shape is not None else hw}
         for key, (field, dtype) in PIXEL_FIELDS.items():
             if results.get(key) is None:
                 continue
-            if hw is not None and tuple(results[key].shape[:2]) != hw:
-                raise ValueError(f'`{key}` has shape {results[key].shape} but `img` is '
-                                 f'{hw} for {results.get("img_path", "this sample")}')
+            if hw is not None and tuple(results[key].shape[:2]) not in allowed:
+                raise ValueError(
+                    f'`{key}` has shape {results[key].shape} but `img` is {hw} '
+                    f'(original {tuple(ori_shape[:2]) if ori_shape else hw}) for '
+                    f'{results.get("img_path", "this sample")}')
             sample.set_data({field: map_to_pixel_data(results[key], dtype)})
 
     @staticmethod
