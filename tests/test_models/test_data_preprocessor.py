@@ -62,6 +62,6 @@ def test_misaligned_training_target_is_named():
     pre = DepthSemDataPreProcessor()
     sample = _sample(5, 6)
     sample.set_metainfo(dict(img_path='frame_7.png'))
-    with pytest.raises(ValueError, match='gt_depth_map.*frame_7.png'):
+    with pytest.raises(ValueError, match='training target .*frame_7.png'):
         pre(dict(inputs=[torch.zeros(3, 10, 12, dtype=torch.uint8)],
                  data_samples=[sample]), training=True)
