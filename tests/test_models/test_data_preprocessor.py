@@ -65,3 +65,21 @@ def test_misaligned_training_target_is_named():
     with pytest.raises(ValueError, match='training target .*frame_7.png'):
         pre(dict(inputs=[torch.zeros(3, 10, 12, dtype=torch.uint8)],
                  data_samples=[sample]), training=True)
+
+
+def test_batch_augments_run_in_training_only():
+    from mmdepthsem.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class _RollBatch:
+        """Test augment: pairs each image with its batch neighbour, as mixes do."""
+
+        def __call__(self, inputs, data_samples):
+            return inputs.roll(1, dims=0), data_samples
+
+    pre = DepthSemDataPreProcessor(batch_augments=[dict(type='_RollBatch')])
+    images = [torch.full((3, 2, 2), v, dtype=torch.uint8) for v in (1, 2, 3)]
+    trained = pre(dict(inputs=images), training=True)['inputs'][:, 0, 0, 0]
+    tested = pre(dict(inputs=images), training=False)['inputs'][:, 0, 0, 0]
+    assert trained.tolist() == [3.0, 1.0, 2.0]
+    assert tested.tolist() == [1.0, 2.0, 3.0]
