@@ -113,7 +113,8 @@ def load_checkpoint_weights_only(filename: Union[str, Path],
             refused = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
         except Exception:  # not a zip checkpoint: the error message says enough
             refused = []
-        refused = [g for g in refused if not _is_allowed(g)] or [
+        allowed = _allowed_names()
+        refused = [g for g in refused if g not in allowed] or [
             'an object outside the allow-list (see below)']
         raise UnsafeCheckpointError(
             f'Refused to load checkpoint {filename}: it pickles '
@@ -124,14 +125,10 @@ def load_checkpoint_weights_only(filename: Union[str, Path],
             f'loading.\nOriginal error: {err}') from None
 
 
-def _is_allowed(qualified_name: str) -> bool:
-    allowed = set()
-    for entry in safe_globals():
-        if isinstance(entry, tuple):
-            allowed.add(entry[1])
-        else:
-            allowed.add(f'{entry.__module__}.{entry.__qualname__}')
-    return qualified_name in allowed
+def _allowed_names() -> set:
+    """Qualified names of the allow-list, as torch reports refused globals."""
+    return {entry[1] if isinstance(entry, tuple) else
+            f'{entry.__module__}.{entry.__qualname__}' for entry in safe_globals()}
 
 
 def _load_from_local(filename: str, map_location=None) -> Any:

@@ -1,4 +1,5 @@
 """Distributed launch on machines without GPUs."""
+import datetime
 import os
 
 import torch
@@ -32,7 +33,6 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
         timeout = cfg.env_cfg.get('dist_cfg', {}).get('timeout')
         kwargs = {}
         if timeout is not None:
-            import datetime
             kwargs['timeout'] = datetime.timedelta(seconds=timeout)
         torch_dist.init_process_group(
             backend='gloo',
