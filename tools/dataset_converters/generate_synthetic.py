@@ -18,15 +18,12 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from mmdepthsem.datasets.synthetic import (TINY_CONFIGS, CityscapesConfig, KITTIConfig,
-                                           NYUConfig, generate_dataset, override_config)
+from mmdepthsem.datasets.synthetic import (TINY_CONFIGS, generate_dataset,
+                                           override_config)
+from mmdepthsem.datasets.synthetic.generate import DATASETS
 
-DATASET_NAMES = ('nyu', 'kitti', 'cityscapes')
-DEFAULT_CONFIGS = {
-    'nyu': NYUConfig(),
-    'kitti': KITTIConfig(),
-    'cityscapes': CityscapesConfig()
-}
+DATASET_NAMES = tuple(DATASETS)
+DEFAULT_CONFIGS = {name: config for name, (config, _) in DATASETS.items()}
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

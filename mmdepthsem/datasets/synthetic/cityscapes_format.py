@@ -15,7 +15,7 @@ Depth = baseline * fx / disparity with ``disparity = (p - 1) / 256``. The camera
 the vehicle as ``camera.json`` says (x forward, y left, z up from the vehicle origin on
 the road; pitch positive looks down).
 """
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -25,7 +25,7 @@ from .classes import cityscapes_color_lut, cityscapes_train_id_lut
 from .renderer import RenderResult, render
 from .sequences import sequence_rng, street_sequence
 from .trajectory import camera_rotation, make_pose
-from .writing import parallel_map, write_gray, write_json, write_rgb
+from .writing import WriteResult, parallel_map, write_gray, write_json, write_rgb
 
 #: Real Cityscapes image size and intrinsics (pixels) and stereo baseline (metres).
 CITYSCAPES_FULL_HEIGHT, CITYSCAPES_FULL_WIDTH = 1024, 2048
@@ -155,8 +155,7 @@ def disparity_png(depth: np.ndarray, baseline: float, fx: float) -> np.ndarray:
         np.ndarray: ``(H, W)`` uint16 ``round(d * 256) + 1`` with ``d = baseline * fx /
         depth``; 0 where the depth is invalid or the disparity rounds to 0.
     """
-    with np.errstate(divide='ignore'):
-        disparity = np.where(depth > 0, baseline * fx / np.maximum(depth, 1e-12), 0.0)
+    disparity = np.where(depth > 0, baseline * fx / np.maximum(depth, 1e-12), 0.0)
     code = np.rint(disparity * DISPARITY_SCALE)
     valid = (depth > 0) & (code >= 1) & (code < np.iinfo(np.uint16).max)
     return np.where(valid, code + 1, 0).astype(np.uint16)
@@ -193,18 +192,10 @@ def _snippet_job(job: Tuple[int, str, str, int, CityscapesConfig, str]) -> List[
     return list(written) + [camera_rel]
 
 
-@dataclass
-class CityscapesWriteResult:
-    """What :func:`write_cityscapes` wrote: the output root and files relative to it."""
-
-    root: Path
-    files: List[str]
-
-
 def write_cityscapes(root: Path,
                      config: CityscapesConfig = CityscapesConfig(),
                      seed: int = 0,
-                     workers: int = 1) -> CityscapesWriteResult:
+                     workers: int = 1) -> WriteResult:
     """Render street snippets and write them in Cityscapes' formats.
 
     Args:
@@ -214,7 +205,7 @@ def write_cityscapes(root: Path,
         workers: Rendering processes.
 
     Returns:
-        CityscapesWriteResult: What was written.
+        WriteResult: What was written.
     """
     root = Path(root)
     jobs = []
@@ -227,9 +218,4 @@ def write_cityscapes(root: Path,
     files: List[str] = []
     for written in parallel_map(_snippet_job, jobs, workers):
         files += written
-    return CityscapesWriteResult(root, files)
-
-
-def config_dict(config: CityscapesConfig) -> dict:
-    """The config as a JSON-serialisable dict."""
-    return asdict(config)
+    return WriteResult(root, files)

@@ -11,12 +11,12 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 from .cityscapes_format import CityscapesConfig, write_cityscapes
 from .kitti_format import KITTIConfig, write_kitti
 from .nyu_format import NYUConfig, write_nyu
-from .writing import write_json
+from .writing import WriteResult, write_json
 
 #: Bump when the generator's output changes for equal arguments.
 GENERATOR_VERSION = '1.0.0'
@@ -24,8 +24,8 @@ MANIFEST_NAME = 'synthetic_manifest.json'
 
 AnyConfig = Union[NYUConfig, KITTIConfig, CityscapesConfig]
 
-#: Dataset name -> (default config, writer).
-DATASETS: Dict[str, tuple] = {
+#: Dataset name -> (default config, writer ``(root, config, seed, workers)``).
+DATASETS: Dict[str, Tuple[AnyConfig, Callable[..., WriteResult]]] = {
     'nyu': (NYUConfig(), write_nyu),
     'kitti': (KITTIConfig(), write_kitti),
     'cityscapes': (CityscapesConfig(), write_cityscapes),

@@ -28,7 +28,7 @@ along simulated scan lines; the others come from beams cast from the sensor (no 
 sky, none beyond 120 m).
 """
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
@@ -38,7 +38,8 @@ from .renderer import RenderResult, cast_rays, render
 from .scene import Scene
 from .sequences import sequence_rng, street_sequence
 from .trajectory import invert_pose, make_pose, rot_x, rot_y, rot_z
-from .writing import parallel_map, write_gray, write_lines, write_rgb
+from .writing import (WriteResult, depth_png, parallel_map, write_gray, write_lines,
+                      write_rgb)
 
 KITTI_DATE = '2011_09_26'
 ANNOTATED_DIR = 'data_depth_annotated'
@@ -260,6 +261,27 @@ class KITTIFrame:
     velo_to_world: np.ndarray
 
 
+def _half_fov(calib: KITTICalibration) -> float:
+    """Half the horizontal field of view of camera 02 plus a margin, radians."""
+    return np.arctan2(calib.width / 2, calib.K[0, 0]) + np.deg2rad(LIDAR_FOV_MARGIN_DEG)
+
+
+def _beam_directions(elevation: np.ndarray, azimuth: np.ndarray) -> np.ndarray:
+    """Unit velodyne-frame directions of every (elevation, azimuth) pair, ``(E * A, 3)``.
+
+    Rows run over azimuth fastest, elevation slowest (both in radians).
+    """
+    el, az = np.meshgrid(elevation, azimuth, indexing='ij')
+    return np.stack([np.cos(el) * np.cos(az),
+                     np.cos(el) * np.sin(az),
+                     np.sin(el)], -1).reshape(-1, 3)
+
+
+def _beam_elevations() -> np.ndarray:
+    """Elevations of the scanner's beams, top first, radians."""
+    return np.deg2rad(np.linspace(*LIDAR_ELEVATION_DEG, LIDAR_BEAMS))
+
+
 def _lidar_in_view(render_left: RenderResult, calib: KITTICalibration) -> np.ndarray:
     """Velodyne points inside camera 02's view, ``(N, 4)``, from rendered depth.
 
@@ -267,14 +289,10 @@ def _lidar_in_view(render_left: RenderResult, calib: KITTICalibration) -> np.nda
     contributes one point at its centre, at the rendered depth.
     """
     K, height, width = calib.K, calib.height, calib.width
-    half_fov = np.arctan2(width / 2, K[0, 0]) + np.deg2rad(LIDAR_FOV_MARGIN_DEG)
-    step = 1.0 / K[0, 0]
-    azimuth = np.arange(-half_fov, half_fov, step)
-    elevation = np.deg2rad(np.linspace(*LIDAR_ELEVATION_DEG, LIDAR_BEAMS))
-    el, az = np.meshgrid(elevation, azimuth, indexing='ij')
-    dirs = np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], -1)
+    half_fov = _half_fov(calib)
+    azimuth = np.arange(-half_fov, half_fov, 1.0 / K[0, 0])
     velo_to_cam2 = calib.velo_to_rect_cam(2)
-    cam = dirs.reshape(-1, 3) @ velo_to_cam2[:3, :3].T
+    cam = _beam_directions(_beam_elevations(), azimuth) @ velo_to_cam2[:3, :3].T
     cam = cam[cam[:, 2] > 0]
     u = np.rint(K[0, 0] * cam[:, 0] / cam[:, 2] + K[0, 2]).astype(np.int64)
     v = np.rint(K[1, 1] * cam[:, 1] / cam[:, 2] + K[1, 2]).astype(np.int64)
@@ -284,8 +302,8 @@ def _lidar_in_view(render_left: RenderResult, calib: KITTICalibration) -> np.nda
     depth = render_left.depth[v, u].astype(np.float64)
     pix = np.stack([u, v, np.ones_like(u)], -1).astype(np.float64)
     points_cam = (pix @ np.linalg.inv(K).T) * depth[:, None]
-    points = points_cam @ invert_pose(velo_to_cam2)[:3, :3].T + invert_pose(
-        velo_to_cam2)[:3, 3]
+    cam2_to_velo = invert_pose(velo_to_cam2)
+    points = points_cam @ cam2_to_velo[:3, :3].T + cam2_to_velo[:3, 3]
     keep = (depth > 0) & (np.linalg.norm(points, axis=1) <= LIDAR_MAX_RANGE)
     reflectance = render_left.rgb[v, u].astype(np.float64) @ LUMA / 255.0
     return np.concatenate([points[keep], reflectance[keep, None]], 1)
@@ -293,8 +311,8 @@ def _lidar_in_view(render_left: RenderResult, calib: KITTICalibration) -> np.nda
 
 def _projects_into_image(points: np.ndarray, calib: KITTICalibration) -> np.ndarray:
     """``(N,)`` bool: velodyne points that land inside image 02 in front of the camera."""
-    cam = points @ calib.velo_to_rect_cam(2)[:3, :3].T + calib.velo_to_rect_cam(2)[:3, 3]
-    proj = cam @ calib.K.T
+    velo_to_cam2 = calib.velo_to_rect_cam(2)
+    proj = (points @ velo_to_cam2[:3, :3].T + velo_to_cam2[:3, 3]) @ calib.K.T
     front = proj[:, 2] > 0
     z = np.where(front, proj[:, 2], 1.0)
     u, v = np.rint(proj[:, 0] / z), np.rint(proj[:, 1] / z)
@@ -304,16 +322,10 @@ def _projects_into_image(points: np.ndarray, calib: KITTICalibration) -> np.ndar
 def _lidar_outside_view(scene: Scene, velo_to_world: np.ndarray,
                         calib: KITTICalibration) -> np.ndarray:
     """Velodyne points outside camera 02's view by casting beams, ``(N, 4)``."""
-    half_fov = np.arctan2(calib.width / 2, calib.K[0,
-                                                   0]) + np.deg2rad(LIDAR_FOV_MARGIN_DEG)
-    step = np.deg2rad(LIDAR_OUTSIDE_AZIMUTH_STEP_DEG)
-    azimuth = np.arange(half_fov, 2 * np.pi - half_fov, step)
-    elevation = np.deg2rad(np.linspace(*LIDAR_ELEVATION_DEG,
-                                       LIDAR_BEAMS))[::LIDAR_OUTSIDE_BEAM_STRIDE]
-    el, az = np.meshgrid(elevation, azimuth, indexing='ij')
-    dirs = np.stack([np.cos(el) * np.cos(az),
-                     np.cos(el) * np.sin(az),
-                     np.sin(el)], -1).reshape(-1, 3)
+    half_fov = _half_fov(calib)
+    azimuth = np.arange(half_fov, 2 * np.pi - half_fov,
+                        np.deg2rad(LIDAR_OUTSIDE_AZIMUTH_STEP_DEG))
+    dirs = _beam_directions(_beam_elevations()[::LIDAR_OUTSIDE_BEAM_STRIDE], azimuth)
     hits = cast_rays(
         scene,
         velo_to_world[:3, 3],
@@ -371,11 +383,6 @@ def render_kitti_frame(seed: int, drive: int, frame: int,
                       _annotate(views[1].depth, top, rng), velo_to_world)
 
 
-def _depth_png(depth: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(depth * DEPTH_PNG_SCALE), 0,
-                   np.iinfo(np.uint16).max).astype(np.uint16)
-
-
 def _frame_job(job: Tuple[int, int, int, KITTIConfig, str]) -> List[str]:
     seed, drive, frame, config, root_str = job
     root = Path(root_str)
@@ -397,7 +404,7 @@ def _frame_job(job: Tuple[int, int, int, KITTIConfig, str]) -> List[str]:
         f'{ann}/image_03/{frame:010d}.png': out.annotated_right
     }
     for rel, depth in ann_files.items():
-        write_gray(root / rel, _depth_png(depth))
+        write_gray(root / rel, depth_png(depth, DEPTH_PNG_SCALE))
     return list(files) + [velo_rel] + list(ann_files)
 
 
@@ -437,18 +444,10 @@ def _split_lines(seed: int, config: KITTIConfig) -> Dict[str, List[str]]:
     }
 
 
-@dataclass
-class KITTIWriteResult:
-    """What :func:`write_kitti` wrote: the output root and files relative to it."""
-
-    root: Path
-    files: List[str]
-
-
 def write_kitti(root: Path,
                 config: KITTIConfig = KITTIConfig(),
                 seed: int = 0,
-                workers: int = 1) -> KITTIWriteResult:
+                workers: int = 1) -> WriteResult:
     """Render drives and write them in KITTI's formats.
 
     Args:
@@ -458,7 +457,7 @@ def write_kitti(root: Path,
         workers: Rendering processes.
 
     Returns:
-        KITTIWriteResult: What was written.
+        WriteResult: What was written.
     """
     root = Path(root)
     calib = kitti_calibration(config.height, config.width)
@@ -473,9 +472,4 @@ def write_kitti(root: Path,
     for rel, lines in _split_lines(seed, config).items():
         write_lines(root / rel, lines)
         files.append(rel)
-    return KITTIWriteResult(root, files)
-
-
-def config_dict(config: KITTIConfig) -> dict:
-    """The config as a JSON-serialisable dict."""
-    return asdict(config)
+    return WriteResult(root, files)

@@ -19,23 +19,21 @@ Layout under ``root`` (see ``/work/shared/DATA_FORMATS.md``)::
 Frame ``i`` of the ``.mat`` (0-based) is frame ``i % F`` of scene ``i // F`` (``F`` frames
 per scene), which is ``sync/<scene>/rgb_<i % F>.jpg``. The split is by scene.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import h5py
 import numpy as np
 
+from ..nyu import NYU_CAMERA, NYU_IMAGE_SIZE
 from .classes import (NYU13_CLASS_NAMES, NYU40_CLASS_NAMES, NYU40_TO_NYU13, NYU_RAW_ID,
                       nyu_class_mapping13, nyu_class_mapping40)
 from .renderer import RenderResult, render
 from .sequences import room_sequence, sequence_rng
 from .textures import value_noise
-from .writing import parallel_map, write_lines, write_mat_v5, write_rgb, write_gray
-
-#: Size and colour-camera intrinsics of the real NYU Depth V2 images (pixels).
-NYU_FULL_HEIGHT, NYU_FULL_WIDTH = 480, 640
-NYU_FX, NYU_FY, NYU_CX, NYU_CY = 518.8579, 519.4696, 325.5824, 253.7362
+from .writing import (MAT_HEADER_TEXT_BYTES, WriteResult, depth_png, parallel_map,
+                      write_gray, write_lines, write_mat_v5, write_rgb)
 
 LABELED_MAT = 'nyu_depth_v2_labeled.mat'
 SPLITS_MAT = 'splits.mat'
@@ -59,7 +57,6 @@ RAW_DEPTH_MAX = 10.0
 _MAT73_HEADER = (b'MATLAB 7.3 MAT-file, Platform: GLNXA64, '
                  b'written by the mmdepthsem synthetic data generator HDF5 schema 1.00 .')
 _MAT73_USERBLOCK = 512
-_MAT_HEADER_TEXT_BYTES = 116
 _MAT73_VERSION_ENDIAN = b'\x00\x02IM'
 
 
@@ -100,34 +97,31 @@ class NYUScene:
 
 
 @dataclass
-class NYUWriteResult:
-    """What :func:`write_nyu` wrote.
+class NYUWriteResult(WriteResult):
+    """What :func:`write_nyu` wrote: :class:`~.writing.WriteResult` plus the split.
 
     Attributes:
-        root: Output folder.
         scene_names: Room names in ``.mat`` order.
         train_indices: 0-based ``.mat`` indices of the train split (the file holds them
             +1).
         test_indices: 0-based ``.mat`` indices of the test split.
-        files: Written files, relative to ``root``.
     """
 
-    root: Path
     scene_names: List[str]
     train_indices: List[int]
     test_indices: List[int]
-    files: List[str]
 
 
 def nyu_intrinsics(height: int, width: int) -> np.ndarray:
-    """NYU's colour camera scaled to ``height x width``.
+    """NYU's colour camera (:data:`~mmdepthsem.datasets.nyu.NYU_CAMERA`) scaled to
+    ``height x width``.
 
     Returns:
         np.ndarray: ``(3, 3)`` float64 intrinsics in pixels.
     """
-    sx, sy = width / NYU_FULL_WIDTH, height / NYU_FULL_HEIGHT
-    return np.array([[NYU_FX * sx, 0.0, NYU_CX * sx], [0.0, NYU_FY * sy, NYU_CY * sy],
-                     [0.0, 0.0, 1.0]])
+    fx, fy, cx, cy = NYU_CAMERA
+    sx, sy = width / NYU_IMAGE_SIZE[0], height / NYU_IMAGE_SIZE[1]
+    return np.array([[fx * sx, 0.0, cx * sx], [0.0, fy * sy, cy * sy], [0.0, 0.0, 1.0]])
 
 
 def render_nyu_scene(seed: int, index: int, config: NYUConfig) -> NYUScene:
@@ -213,8 +207,7 @@ def _write_labeled_mat(path: Path, frames: Sequence[RenderResult],
                 shuffle=True,
                 track_times=False)
             dset.attrs['MATLAB_class'] = np.bytes_(matlab_class)
-    header = _MAT73_HEADER.ljust(
-        _MAT_HEADER_TEXT_BYTES) + b' ' * 8 + _MAT73_VERSION_ENDIAN
+    header = _MAT73_HEADER.ljust(MAT_HEADER_TEXT_BYTES) + b' ' * 8 + _MAT73_VERSION_ENDIAN
     with open(path, 'r+b') as fh:
         fh.write(header)
 
@@ -226,12 +219,19 @@ def _class_names_cell(names: Sequence[str]) -> np.ndarray:
     return cell
 
 
-def _split_scenes(seed: int, config: NYUConfig) -> Tuple[List[int], List[int]]:
-    """Train and test room indices (the split is by room, like the official one)."""
+def _split_frames(seed: int, config: NYUConfig) -> Tuple[List[int], List[int]]:
+    """0-based ``.mat`` indices of the train and test frames.
+
+    The split is by room, like the official one: all frames of a room share its split.
+    """
     order = sequence_rng(seed, 'nyu-split', 0).permutation(config.num_scenes)
-    test = sorted(int(i) for i in order[:config.num_test_scenes])
-    train = sorted(int(i) for i in order[config.num_test_scenes:])
-    return train, test
+    frames = config.frames_per_scene
+
+    def frame_indices(scenes: np.ndarray) -> List[int]:
+        return [int(s) * frames + f for s in sorted(scenes) for f in range(frames)]
+
+    return (frame_indices(order[config.num_test_scenes:]),
+            frame_indices(order[:config.num_test_scenes]))
 
 
 def _render_job(job: Tuple[int, int, NYUConfig]) -> NYUScene:
@@ -257,19 +257,12 @@ def write_nyu(root: Path,
     root = Path(root)
     scenes = parallel_map(_render_job,
                           [(seed, i, config) for i in range(config.num_scenes)], workers)
-    frames_per_scene = config.frames_per_scene
     frames = [f for s in scenes for f in s.frames]
     raws = [raw_depth(f.depth, f.label, seed * 7919 + i) for i, f in enumerate(frames)]
     files: List[str] = []
 
     _write_labeled_mat(root / LABELED_MAT, frames, raws)
-    train_scenes, test_scenes = _split_scenes(seed, config)
-    train_idx = [
-        s * frames_per_scene + f for s in train_scenes for f in range(frames_per_scene)
-    ]
-    test_idx = [
-        s * frames_per_scene + f for s in test_scenes for f in range(frames_per_scene)
-    ]
+    train_idx, test_idx = _split_frames(seed, config)
     write_mat_v5(
         root / SPLITS_MAT, {
             'trainNdxs': np.asarray(train_idx, dtype=np.uint16).reshape(-1, 1) + 1,
@@ -295,24 +288,22 @@ def write_nyu(root: Path,
     files += [LABELED_MAT, SPLITS_MAT, MAPPING40_MAT, MAPPING13_MAT, MAPPING40_TO_13_MAT]
 
     focal = nyu_intrinsics(config.height, config.width)[0, 0]
-    lines: Dict[int, str] = {}
-    for s, scene in enumerate(scenes):
+    lines: List[str] = []  # in .mat order
+    for scene in scenes:
         for f, frame in enumerate(scene.frames):
             rgb_rel = f'{scene.name}/rgb_{f:05d}.jpg'
             depth_rel = f'{scene.name}/sync_depth_{f:05d}.png'
             write_rgb(root / DENSE_DIR / rgb_rel, frame.rgb, config.jpeg_quality)
-            depth_mm = np.clip(
-                np.rint(frame.depth * DEPTH_PNG_SCALE), 0,
-                np.iinfo(np.uint16).max)
-            write_gray(root / DENSE_DIR / depth_rel, depth_mm.astype(np.uint16))
+            depth_mm = depth_png(frame.depth, DEPTH_PNG_SCALE)
+            write_gray(root / DENSE_DIR / depth_rel, depth_mm)
             files += [f'{DENSE_DIR}/{rgb_rel}', f'{DENSE_DIR}/{depth_rel}']
-            lines[s * frames_per_scene + f] = f'{rgb_rel} {depth_rel} {focal:.4f}'
+            lines.append(f'{rgb_rel} {depth_rel} {focal:.4f}')
     write_lines(root / TRAIN_LIST, [lines[i] for i in train_idx])
     write_lines(root / TEST_LIST, [lines[i] for i in test_idx])
     files += [TRAIN_LIST, TEST_LIST]
-    return NYUWriteResult(root, [s.name for s in scenes], train_idx, test_idx, files)
-
-
-def config_dict(config: NYUConfig) -> dict:
-    """The config as a JSON-serialisable dict."""
-    return asdict(config)
+    return NYUWriteResult(
+        root=root,
+        files=files,
+        scene_names=[s.name for s in scenes],
+        train_indices=train_idx,
+        test_indices=test_idx)

@@ -17,6 +17,11 @@ from .textures import RGB, Material
 
 Vec3 = Tuple[float, float, float]
 
+#: ``(8, 3)`` bool, which corner takes ``hi`` (else ``lo``) per axis: corner ``4 i + 2 j +
+#: k`` for the choice ``(i, j, k)``.
+_CORNER_IS_HI = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)],
+                         dtype=bool)
+
 
 @dataclass(frozen=True)
 class Box:
@@ -41,9 +46,7 @@ class Box:
 
     def corners(self) -> np.ndarray:
         """The eight corners, ``(8, 3)`` metres."""
-        lo, hi = np.asarray(self.lo), np.asarray(self.hi)
-        sel = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-        return np.where(sel == 1, hi, lo)
+        return np.where(_CORNER_IS_HI, np.asarray(self.hi), np.asarray(self.lo))
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,7 @@ class Scene:
         """Corners of every box, ``(P, 8, 3)`` metres (order of :meth:`Box.corners`)."""
         lo, hi, _ = self.arrays()
         if self._corners is None:
-            sel = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-            self._corners = np.where(sel[None] == 1, hi[:, None], lo[:, None])
+            self._corners = np.where(_CORNER_IS_HI, hi[:, None], lo[:, None])
         return self._corners
 
 

@@ -317,11 +317,10 @@ def bookshelf(mat: Material, s: SurfacePoints) -> np.ndarray:
     in_book = band(
         np.mod(lv, mat.scale) / mat.scale, 0.08, book_height, s.footprint / mat.scale)
     fade = band_fade(0.09, s.footprint)
-    book_rgb = lerp(np.full_like(book_rgb, 0.45), book_rgb, fade)
+    book_rgb = lerp(0.45, book_rgb, fade)
     back = np.asarray(mat.color) * 0.45
     front = lerp(
-        lerp(np.tile(back, (len(lu), 1)), book_rgb, in_book), mat.color,
-        pulse(lv, mat.scale, 0.08, s.footprint))
+        lerp(back, book_rgb, in_book), mat.color, pulse(lv, mat.scale, 0.08, s.footprint))
     return np.where((s.axis == front_axis)[:, None], front, plain(mat, s))
 
 
@@ -379,9 +378,7 @@ def car_cabin(mat: Material, s: SurfacePoints) -> np.ndarray:
                                                               s.footprint) * (
                                                                   s.axis != 2)
     reflection = 0.8 + 0.4 * lv / np.maximum(s.face_height(), 1e-6)
-    return lerp(
-        np.tile(np.asarray(mat.color), (len(lu), 1)), _modulate(mat.color2, reflection),
-        glass)
+    return lerp(mat.color, _modulate(mat.color2, reflection), glass)
 
 
 def person(mat: Material, s: SurfacePoints) -> np.ndarray:
@@ -391,9 +388,7 @@ def person(mat: Material, s: SurfacePoints) -> np.ndarray:
     rel = np.where(s.axis == 2, 1.0, rel)
     shirt = band(rel, 0.47, 2.0, s.footprint / s.extent[2])
     head = band(rel, 0.86, 2.0, s.footprint / s.extent[2])
-    albedo = lerp(
-        lerp(np.tile(np.asarray(mat.color2), (len(rel), 1)), mat.color, shirt), SKIN,
-        head)
+    albedo = lerp(lerp(mat.color2, mat.color, shirt), SKIN, head)
     n = fbm(*s.face_uv(), mat.seed, 0.2, s.footprint, octaves=2)
     return albedo * (1 + 2 * mat.contrast * n)[:, None]
 
@@ -411,7 +406,7 @@ def glass_window(mat: Material, s: SurfacePoints) -> np.ndarray:
         pulse(lv - s.face_height() / 2 + 0.02, mat.scale, 0.04 / mat.scale, s.footprint))
     glass = inner * (1 - mullion)
     sky = _modulate(mat.color, 0.9 + 0.2 * lv / np.maximum(s.face_height(), 1e-6))
-    return lerp(np.tile(np.asarray(mat.color2), (len(lu), 1)), sky, glass)
+    return lerp(mat.color2, sky, glass)
 
 
 def picture(mat: Material, s: SurfacePoints) -> np.ndarray:
@@ -425,10 +420,8 @@ def picture(mat: Material, s: SurfacePoints) -> np.ndarray:
     iu = np.floor(lu / mat.scale).astype(np.int64)
     iv = np.floor(lv / mat.scale).astype(np.int64)
     art = np.stack([hash_uniform(mat.seed + k, iu, iv) for k in range(3)], 1)
-    art = lerp(
-        np.tile(np.asarray(mat.color), (len(lu), 1)), art,
-        band_fade(mat.scale, s.footprint))
-    return lerp(np.tile(np.asarray(mat.color2), (len(lu), 1)), art, inner * (s.axis != 2))
+    art = lerp(mat.color, art, band_fade(mat.scale, s.footprint))
+    return lerp(mat.color2, art, inner * (s.axis != 2))
 
 
 def sign(mat: Material, s: SurfacePoints) -> np.ndarray:
@@ -440,8 +433,8 @@ def sign(mat: Material, s: SurfacePoints) -> np.ndarray:
                  s.face_width() - border, s.footprint) * band(lv, border,
                                                               s.face_height() - border,
                                                               s.footprint)
-    panel = lerp(np.tile(np.asarray(WHITE), (len(lu), 1)), mat.color, inner)
-    back = np.tile(np.asarray(mat.color2), (len(lu), 1))
+    panel = lerp(WHITE, mat.color, inner)
+    back = np.asarray(mat.color2)
     return np.where((s.axis == front_axis)[:, None], panel, back)
 
 
@@ -451,7 +444,7 @@ def traffic_light(mat: Material, s: SurfacePoints) -> np.ndarray:
     rel_v = lv / np.maximum(s.extent[2], 1e-6)
     rel_u = lu / np.maximum(s.face_width(), 1e-6)
     rel_fp = s.footprint / s.extent[2]
-    albedo = np.tile(np.asarray(mat.color, dtype=np.float64), (len(lu), 1))
+    albedo = np.asarray(mat.color, dtype=np.float64)
     lamp_u = band(rel_u, 0.25, 0.75, rel_fp) * (s.axis != 2)
     for k, lamp_rgb in enumerate(((0.9, 0.1, 0.1), (0.95, 0.7, 0.1), (0.1, 0.85, 0.3))):
         centre = 0.8 - 0.3 * k
@@ -465,8 +458,7 @@ def fence(mat: Material, s: SurfacePoints) -> np.ndarray:
     lu, lv = s.face_uv(local=True)
     bars = pulse(lu, mat.scale, 0.4, s.footprint)
     rail = pulse(lv - 0.15, max(s.extent[2] - 0.3, 0.2), 0.08, s.footprint)
-    return lerp(
-        np.tile(np.asarray(mat.color2), (len(lu), 1)), mat.color, np.maximum(bars, rail))
+    return lerp(mat.color2, mat.color, np.maximum(bars, rail))
 
 
 def concrete(mat: Material, s: SurfacePoints) -> np.ndarray:

@@ -139,12 +139,8 @@ def room_trajectory(room_size: Tuple[float, float, float], num_frames: int,
     return np.stack(poses)
 
 
-def street_trajectory(num_frames: int,
-                      start_x: float,
-                      lane_y: float,
-                      speed: float,
-                      rng: np.random.Generator,
-                      first_frame: int = 0) -> np.ndarray:
+def street_trajectory(num_frames: int, start_x: float, lane_y: float, speed: float,
+                      rng: np.random.Generator) -> np.ndarray:
     """Forward driving along the street (world +x) with a gentle lateral sway.
 
     Args:
@@ -153,8 +149,6 @@ def street_trajectory(num_frames: int,
         lane_y: Lateral position of the lane centre, metres.
         speed: Distance travelled per frame, metres.
         rng: Random generator.
-        first_frame: Index of the first returned frame (poses of frames ``first_frame ..
-            first_frame + num_frames - 1`` of the same path).
 
     Returns:
         np.ndarray: ``(num_frames, 4, 4)`` vehicle-to-world poses of the FLU vehicle
@@ -167,7 +161,7 @@ def street_trajectory(num_frames: int,
     pitch_wavenumber = 2 * np.pi / rng.uniform(*STREET_PITCH_PERIOD_M)
     pitch_phase = rng.uniform(0, 2 * np.pi)
     poses = []
-    for t in range(first_frame, first_frame + num_frames):
+    for t in range(num_frames):
         dist = speed * t
         y = lane_y + sway * np.sin(sway_wavenumber * dist + sway_phase)
         dy_dx = sway * sway_wavenumber * np.cos(sway_wavenumber * dist + sway_phase)

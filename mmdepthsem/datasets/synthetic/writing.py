@@ -2,6 +2,7 @@
 import io
 import json
 import multiprocessing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, List, Sequence, TypeVar
 
@@ -16,7 +17,21 @@ R = TypeVar('R')
 #: otherwise identical files differ).
 _MAT5_DESCRIPTION = (b'MATLAB 5.0 MAT-file, '
                      b'written by the mmdepthsem synthetic data generator')
-_MAT5_DESCRIPTION_BYTES = 116
+#: Bytes of descriptive text at the start of a MAT-file header (v5 and v7.3 alike).
+MAT_HEADER_TEXT_BYTES = 116
+
+
+@dataclass
+class WriteResult:
+    """What a format writer wrote.
+
+    Attributes:
+        root: Output folder.
+        files: Written files, relative to ``root``.
+    """
+
+    root: Path
+    files: List[str]
 
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], workers: int = 1) -> List[R]:
@@ -60,6 +75,20 @@ def write_gray(path: Path, image: np.ndarray) -> None:
         raise OSError(f'could not write image {path}')
 
 
+def depth_png(depth: np.ndarray, scale: float) -> np.ndarray:
+    """Encode metric depth as a 16-bit depth PNG image.
+
+    Args:
+        depth: ``(H, W)`` metres, 0 = invalid.
+        scale: PNG value per metre (1000 for NYU, 256 for KITTI).
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint16 ``round(depth * scale)``, clipped to the uint16
+        range.
+    """
+    return np.clip(np.rint(depth * scale), 0, np.iinfo(np.uint16).max).astype(np.uint16)
+
+
 def write_lines(path: Path, lines: Iterable[str]) -> None:
     """Write text lines (``\\n``-terminated)."""
     Path(_prepare(path)).write_text(''.join(f'{line}\n' for line in lines))
@@ -75,7 +104,7 @@ def write_mat_v5(path: Path, arrays: dict) -> None:
     buf = io.BytesIO()
     scipy.io.savemat(buf, arrays, format='5', oned_as='column')
     data = bytearray(buf.getvalue())
-    data[:_MAT5_DESCRIPTION_BYTES] = _MAT5_DESCRIPTION.ljust(_MAT5_DESCRIPTION_BYTES)
+    data[:MAT_HEADER_TEXT_BYTES] = _MAT5_DESCRIPTION.ljust(MAT_HEADER_TEXT_BYTES)
     Path(_prepare(path)).write_bytes(bytes(data))
 
 
