@@ -2,7 +2,7 @@
 import colorsys
 import logging
 import os.path as osp
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import mmengine.fileio as fileio
 from mmengine.dataset import BaseDataset
@@ -165,10 +165,29 @@ class BaseDepthSemDataset(BaseDataset):
         Returns:
             ``path``.
         """
-        if not fileio.exists(path, backend_args=self.backend_args):
+        if not self.exists(path):
             raise FileNotFoundError(
                 self._missing_data_message(what, path, self.data_root))
         return path
+
+    def read_list_file(self, what: str) -> List[Tuple[str, str]]:
+        """The lines of ``ann_file``, stripped; blank lines and ``#`` comments skipped.
+
+        Args:
+            what: What the file is, for the error when it is missing (see
+                :meth:`require`).
+
+        Returns:
+            ``(where, line)`` pairs, ``where`` being ``'<ann_file>:<line number>'``.
+        """
+        self.require(self.ann_file, what)
+        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        lines = []
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if line and not line.startswith('#'):
+                lines.append((f'{self.ann_file}:{number}', line))
+        return lines
 
     def exists(self, path: str) -> bool:
         """Whether ``path`` exists (through mmengine's file backends)."""
@@ -279,12 +298,10 @@ class BaseDepthSemDataset(BaseDataset):
         ``skip_bad_samples`` is set, not in ``test_mode``, and loading raised
         ``FileNotFoundError`` or :class:`DataFileError`.
         """
-        if not self.skip_bad_samples:
-            return super().prepare_data(idx)
         try:
             return super().prepare_data(idx)
         except (FileNotFoundError, DataFileError) as error:
-            if self.test_mode:
+            if not self.skip_bad_samples or self.test_mode:
                 raise
             path = getattr(error, 'path', None) or getattr(
                 error, 'filename', None)  # .filename: plain OSErrors

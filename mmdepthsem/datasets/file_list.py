@@ -19,6 +19,14 @@ def pinhole_intrinsics(fx: float, fy: float, cx: float, cy: float) -> np.ndarray
     return np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], dtype=np.float32)
 
 
+def image_centre(width: int, height: int) -> Tuple[float, float]:
+    """``(cx, cy)`` = ``((W - 1) / 2, (H - 1) / 2)``, the centre of an image.
+
+    Pixel centres lie at integers, so this is the flip-consistent centre.
+    """
+    return (width - 1) / 2, (height - 1) / 2
+
+
 def read_image_size(path: str, backend_args: Optional[dict] = None) -> Tuple[int, int]:
     """``(width, height)`` of an image from its header (the pixels are not decoded).
 
@@ -147,19 +155,15 @@ class FileListDepthDataset(BaseDepthSemDataset):
 
     def load_data_list(self) -> List[dict]:
         """Parse the list file into data-list entries."""
-        self.require(self.ann_file, 'the list file')
         img_dir = self.data_prefix.get('img_path', '')
         depth_dir = self.data_prefix.get('depth_map_path', '')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        centre = self.principal_point
+        if centre is None and self.image_size is not None:
+            centre = image_centre(*self.image_size)
         data_list = []
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            where = f'{self.ann_file}:{number}'
+        for where, line in self.read_list_file('the list file'):
             parsed = self._parse_line(line, where)
-            img_path = fileio.join_path(img_dir, parsed['rgb']) if img_dir \
-                else parsed['rgb']
+            img_path = fileio.join_path(img_dir, parsed['rgb'])
             if parsed['depth'] is None:
                 if self.missing_depth == 'error':
                     raise ValueError(f'{where}: the line has no depth ({line!r}); '
@@ -169,8 +173,7 @@ class FileListDepthDataset(BaseDepthSemDataset):
                     continue
                 depth_path = None
             else:
-                depth_path = fileio.join_path(depth_dir, parsed['depth']) \
-                    if depth_dir else parsed['depth']
+                depth_path = fileio.join_path(depth_dir, parsed['depth'])
             if not self.check_sample_files(f'line {where}', {
                     'image': img_path,
                     'depth map': depth_path
@@ -184,13 +187,8 @@ class FileListDepthDataset(BaseDepthSemDataset):
                 depth_scale=self.depth_scale,
                 focal=parsed['focal'],
                 focal_y=fy)
-            if self.principal_point is not None:
-                info['intrinsics'] = pinhole_intrinsics(parsed['focal'], fy,
-                                                        *self.principal_point)
-            elif self.image_size is not None:
-                width, height = self.image_size
-                info['intrinsics'] = pinhole_intrinsics(parsed['focal'], fy,
-                                                        (width - 1) / 2, (height - 1) / 2)
+            if centre is not None:
+                info['intrinsics'] = pinhole_intrinsics(parsed['focal'], fy, *centre)
             data_list.append(info)
         return data_list
 
@@ -198,7 +196,7 @@ class FileListDepthDataset(BaseDepthSemDataset):
         """The entry, with intrinsics centred on the image when not known yet."""
         info = super().get_data_info(idx)
         if 'intrinsics' not in info:
-            width, height = read_image_size(info['img_path'], self.backend_args)
+            centre = image_centre(*read_image_size(info['img_path'], self.backend_args))
             info['intrinsics'] = pinhole_intrinsics(info['focal'], info['focal_y'],
-                                                    (width - 1) / 2, (height - 1) / 2)
+                                                    *centre)
         return info

@@ -225,13 +225,8 @@ class KITTIRawDataset(BaseDepthSemDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the split file into data-list entries."""
-        self.require(self.ann_file, 'the split file')
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
         data_list = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith('#'):
-                continue
-            where = f'{self.ann_file}:{number}'
+        for where, line in self.read_list_file('the split file'):
             folder, frame, side = self._parse_line(line, where)
             date, drive = folder.split('/')[0], folder.split('/')[-1]
             camera = SIDE_TO_CAMERA[side]
@@ -265,6 +260,6 @@ class KITTIRawDataset(BaseDepthSemDataset):
                     f'image_{camera}', f'{frame:010d}.png')
                 info['depth_scale'] = 256.0
                 files['annotated depth map'] = info['depth_map_path']
-            if self.check_sample_files(f'line {where} ({line.strip()!r})', files):
+            if self.check_sample_files(f'line {where} ({line!r})', files):
                 data_list.append(info)
         return data_list

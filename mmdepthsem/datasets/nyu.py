@@ -120,15 +120,9 @@ class NYUv2Dataset(BaseDepthSemDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the split file into data-list entries."""
-        self.require(self.ann_file, f'the {self.split!r} split file')
-        names = [
-            line.strip() for line in fileio.get_text(
-                self.ann_file, backend_args=self.backend_args).splitlines()
-            if line.strip()
-        ]
         intrinsics = nyu_intrinsics(self.image_size)
         data_list = []
-        for name in names:
+        for _, name in self.read_list_file(f'the {self.split!r} split file'):
             info = self.common_info(name)
             info['img_path'] = fileio.join_path(self.data_prefix['img_path'],
                                                 name + self.img_suffix)

@@ -14,6 +14,7 @@ unless ``--overwrite``). A label file holding an id outside the table is an erro
 naming the file and the ids.
 """
 import argparse
+import contextlib
 import glob
 import os.path as osp
 import sys
@@ -109,15 +110,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f'Converting {len(files)} label files under {gt_dir}')
     jobs = [(path, args.overwrite) for path in files]
     step = max(1, len(files) // 10)
-    if args.nproc > 1:
-        with Pool(args.nproc) as pool:
-            results = pool.imap_unordered(_convert, jobs, chunksize=8)
-            for done, _ in enumerate(results, 1):
-                if done % step == 0 or done == len(files):
-                    print(f'  {done}/{len(files)}')
-    else:
-        for done, job in enumerate(jobs, 1):
-            _convert(job)
+    with Pool(args.nproc) if args.nproc > 1 else contextlib.nullcontext() as pool:
+        results = (pool.imap_unordered(_convert, jobs, chunksize=8)
+                   if pool is not None else map(_convert, jobs))
+        for done, _ in enumerate(results, 1):
             if done % step == 0 or done == len(files):
                 print(f'  {done}/{len(files)}')
     return 0

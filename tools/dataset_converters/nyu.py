@@ -42,6 +42,13 @@ import numpy as np
 IGNORE_INDEX = 255
 
 
+def _unwrap_cell(value: np.ndarray) -> np.ndarray:
+    """Unwrap the 1x1 object arrays SciPy wraps MATLAB structs and cells in."""
+    while value.dtype == object and value.size == 1:
+        value = value.flat[0]
+    return value
+
+
 def _read_mat_variable(path: str, key: str) -> np.ndarray:
     """Read variable ``key`` (``a.b`` for a struct field) from a ``.mat`` file.
 
@@ -67,16 +74,13 @@ def _read_mat_variable(path: str, key: str) -> np.ndarray:
                        'pass the right name with --mapping-key')
     value = mat[parts[0]]
     for part in parts[1:]:
-        while value.dtype == object and value.size == 1:
-            value = value.flat[0]
+        value = _unwrap_cell(value)
         names = value.dtype.names or ()
         if part not in names:
             raise KeyError(f'{path}: {".".join(parts[:parts.index(part)])} has no '
                            f'field {part!r} (fields: {list(names)})')
         value = value[part]
-    while value.dtype == object and value.size == 1:
-        value = value.flat[0]
-    return np.asarray(value)
+    return np.asarray(_unwrap_cell(value))
 
 
 def load_mapping(path: str, key: str = 'mapClass') -> np.ndarray:

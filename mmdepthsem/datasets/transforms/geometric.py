@@ -64,6 +64,9 @@ ZERO_PAD_KEYS = ('gt_depth_map', 'gt_disparity_map', 'gt_pseudo_conf')
 #: Label maps whose values are class ids (``swap_seg_labels`` applies to them).
 CLASS_ID_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map')
 DEPTH_MODES = ('keep_metric', 'divide')
+#: Flip direction -> the image axes it mirrors.
+_DIRECTION_AXES = {'horizontal': frozenset('x'), 'vertical': frozenset('y'),
+                   'diagonal': frozenset('xy')}
 
 Size = Tuple[int, int]
 PadVal = Union[int, float, Sequence[Union[int, float]]]
@@ -95,8 +98,11 @@ class _GeometricOp:
         raise NotImplementedError
 
     def warp_map(self, arr: np.ndarray, pad_val: PadVal) -> np.ndarray:
-        """Resample an ``(H, W[, C])`` map without blending values (nearest)."""
-        raise NotImplementedError
+        """Resample an ``(H, W[, C])`` map without blending values (nearest).
+
+        Defaults to :meth:`warp_image`, for operations that only move pixels.
+        """
+        return self.warp_image(arr, pad_val)
 
     def warp_points(self, points: np.ndarray) -> np.ndarray:
         """Map ``(N, 2)`` ``(x, y)`` pixel coordinates; points outside are dropped."""
@@ -175,13 +181,7 @@ class _CropOp(_GeometricOp):
         self.x0, self.y0 = int(x0), int(y0)
         self.b = (float(-self.x0), float(-self.y0))
 
-    def warp_image(self, img: np.ndarray, pad_val: PadVal) -> np.ndarray:
-        return self._crop(img, pad_val)
-
-    def warp_map(self, arr: np.ndarray, pad_val: PadVal) -> np.ndarray:
-        return self._crop(arr, pad_val)
-
-    def _crop(self, arr: np.ndarray, pad_val: PadVal) -> np.ndarray:
+    def warp_image(self, arr: np.ndarray, pad_val: PadVal) -> np.ndarray:
         (h_in, w_in), (h, w) = arr.shape[:2], self.out_hw
         ys, ye = max(self.y0, 0), min(self.y0 + h, h_in)
         xs, xe = max(self.x0, 0), min(self.x0 + w, w_in)
@@ -198,24 +198,20 @@ class _CropOp(_GeometricOp):
 class _FlipOp(_GeometricOp):
     """Mirror along x (``'horizontal'``), y (``'vertical'``) or both (``'diagonal'``)."""
 
-    _AXES = {'horizontal': (1, ), 'vertical': (0, ), 'diagonal': (0, 1)}
-
     def __init__(self, in_hw: Size, direction: str) -> None:
-        if direction not in self._AXES:
-            raise ValueError(f'flip direction must be one of {list(self._AXES)}, '
+        if direction not in _DIRECTION_AXES:
+            raise ValueError(f'flip direction must be one of {list(_DIRECTION_AXES)}, '
                              f'got {direction!r}')
         self.in_hw = self.out_hw = tuple(in_hw)
-        self.axes = self._AXES[direction]
         h, w = self.in_hw
-        flip_x, flip_y = 1 in self.axes, 0 in self.axes
+        flip_x, flip_y = ('x' in _DIRECTION_AXES[direction],
+                          'y' in _DIRECTION_AXES[direction])
+        self.axes = tuple(axis for axis, flip in ((0, flip_y), (1, flip_x)) if flip)
         self.a = (-1.0 if flip_x else 1.0, -1.0 if flip_y else 1.0)
         self.b = (w - 1.0 if flip_x else 0.0, h - 1.0 if flip_y else 0.0)
 
     def warp_image(self, img: np.ndarray, pad_val: PadVal) -> np.ndarray:
         return np.ascontiguousarray(np.flip(img, axis=self.axes))
-
-    def warp_map(self, arr: np.ndarray, pad_val: PadVal) -> np.ndarray:
-        return np.ascontiguousarray(np.flip(arr, axis=self.axes))
 
 
 # --------------------------------------------------------------------------- #
@@ -680,8 +676,6 @@ class CenterCrop(_CropBase):
 # --------------------------------------------------------------------------- #
 # Flipping
 # --------------------------------------------------------------------------- #
-_DIRECTION_AXES = {'horizontal': frozenset('x'), 'vertical': frozenset('y'),
-                   'diagonal': frozenset('xy')}
 
 
 @TRANSFORMS.register_module()

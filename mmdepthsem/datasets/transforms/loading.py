@@ -23,7 +23,7 @@ from mmdepthsem.registry import TRANSFORMS
 
 __all__ = [
     'DataFileError', 'missing_file_error', 'read_file_bytes', 'decode_image',
-    'LoadImageFromFile', 'LoadDepthAnnotation', 'LoadVelodyneDepth',
+    'read_image', 'LoadImageFromFile', 'LoadDepthAnnotation', 'LoadVelodyneDepth',
     'LoadCityscapesDisparity', 'LoadSemAnnotation', 'LoadNeighbourFrames',
     'LoadPseudoLabel', 'project_velodyne_to_depth'
 ]
@@ -114,6 +114,57 @@ def decode_image(data: bytes,
     return img
 
 
+def read_image(path: str,
+               what: str = 'image',
+               flag: str = 'color',
+               backend: str = 'cv2',
+               backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read and decode an image file (:func:`read_file_bytes` + :func:`decode_image`).
+
+    Args:
+        path: Local path or URI of the file.
+        what: What the file holds, used in error messages.
+        flag: ``mmcv.imfrombytes`` flag.
+        backend: ``mmcv.imfrombytes`` backend.
+        backend_args: mmengine file backend arguments.
+
+    Returns:
+        The decoded array (see :func:`decode_image`).
+    """
+    data = read_file_bytes(path, what, backend_args)
+    return decode_image(data, path, what, flag, backend)
+
+
+def _single_channel(arr: np.ndarray, path: str, what: str, note: str = '') -> np.ndarray:
+    """``arr`` as an ``(H, W)`` map (a trailing channel axis of size 1 is dropped).
+
+    Raises:
+        DataFileError: ``arr`` has several channels or is not 2-D.
+    """
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise DataFileError(
+            f'{what} {path} has shape {arr.shape}; a single-channel (H, W) map is '
+            f'required{note}', path)
+    return arr
+
+
+def _read_map(path: str, what: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read a ``.npy`` array or an image (values as stored) as an ``(H, W)`` map."""
+    if path.endswith('.npy'):
+        data = read_file_bytes(path, what, backend_args)
+        try:
+            arr = np.load(io.BytesIO(data), allow_pickle=False)
+        except Exception as error:
+            raise DataFileError(
+                f'cannot read {what} {path}: {type(error).__name__}: {error}',
+                path) from error
+    else:
+        arr = read_image(path, what, 'unchanged', 'cv2', backend_args)
+    return _single_channel(arr, path, what)
+
+
 def _check_same_size(shape: Tuple[int, int], results: dict, path: str, what: str) -> None:
     """Raise when ``shape`` differs from the loaded image's original size."""
     ori_shape = results.get('ori_shape')
@@ -137,17 +188,14 @@ def _check_label_ids(label: np.ndarray, path: str, num_classes: Optional[int],
     """Raise when a label map holds ids outside ``[0, num_classes)`` other than ignore."""
     if num_classes is not None:
         bad = (label >= num_classes) & (label != ignore_index)
-        if not bad.any():
-            return
-        ids = np.unique(label[bad])
         limit = f'{num_classes} classes (ids 0..{num_classes - 1}, ' \
                 f'{ignore_index} = ignore)'
     else:
         bad = (label > 255)
-        if not bad.any():
-            return
-        ids = np.unique(label[bad])
         limit = 'uint8 labels (ids 0..255)'
+    if not bad.any():
+        return
+    ids = np.unique(label[bad])
     shown = ', '.join(str(int(i)) for i in ids[:10])
     more = f' and {len(ids) - 10} more' if len(ids) > 10 else ''
     raise DataFileError(
@@ -205,9 +253,8 @@ class LoadImageFromFile(MMCV_LoadImageFromFile):
         """Load ``results['img_path']`` into ``results['img']``."""
         path = results['img_path']
         try:
-            data = read_file_bytes(path, 'image', self.backend_args)
-            img = decode_image(data, path, 'image', self.color_type,
-                               self.imdecode_backend)
+            img = read_image(path, 'image', self.color_type, self.imdecode_backend,
+                             self.backend_args)
         except (FileNotFoundError, DataFileError):
             if self.ignore_empty:
                 return None
@@ -257,22 +304,7 @@ class LoadDepthAnnotation(BaseTransform):
         self.backend_args = backend_args
 
     def _read_raw(self, path: str) -> np.ndarray:
-        data = read_file_bytes(path, 'depth map', self.backend_args)
-        if path.endswith('.npy'):
-            try:
-                raw = np.load(io.BytesIO(data), allow_pickle=False)
-            except Exception as error:
-                raise DataFileError(
-                    f'cannot read depth map {path}: {type(error).__name__}: '
-                    f'{error}', path) from error
-        else:
-            raw = decode_image(data, path, 'depth map', 'unchanged', 'cv2')
-        if raw.ndim == 3 and raw.shape[2] == 1:
-            raw = raw[..., 0]
-        if raw.ndim != 2:
-            raise DataFileError(
-                f'depth map {path} has shape {raw.shape}; a single-channel '
-                '(H, W) map is required', path)
+        raw = _read_map(path, 'depth map', self.backend_args)
         if raw.dtype == np.uint8 and not self.allow_8bit:
             raise DataFileError(
                 f'depth map {path} is an 8-bit image; depth must be stored as a '
@@ -452,8 +484,7 @@ class LoadCityscapesDisparity(BaseTransform):
     def transform(self, results: dict) -> dict:
         """Load ``results['disparity_path']``."""
         path = results['disparity_path']
-        data = read_file_bytes(path, 'disparity map', self.backend_args)
-        raw = decode_image(data, path, 'disparity map', 'unchanged', 'cv2')
+        raw = read_image(path, 'disparity map', 'unchanged', 'cv2', self.backend_args)
         if raw.ndim != 2 or raw.dtype != np.uint16:
             raise DataFileError(
                 f'disparity map {path} is {raw.dtype} with shape {raw.shape}; '
@@ -519,15 +550,10 @@ class LoadSemAnnotation(BaseTransform):
 
     def load_label(self, path: str, results: dict, what: str) -> np.ndarray:
         """Read, remap and check one label file; returns ``(H, W)`` uint8."""
-        data = read_file_bytes(path, what, self.backend_args)
-        label = decode_image(data, path, what, 'unchanged', self.imdecode_backend)
-        if label.ndim == 3 and label.shape[2] == 1:
-            label = label[..., 0]
-        if label.ndim != 2:
-            raise DataFileError(
-                f'{what} {path} has shape {label.shape}; a single-channel (H, W) '
-                'id map is required (not a colour rendering)', path)
-        label = label.astype(np.int64)
+        label = read_image(path, what, 'unchanged', self.imdecode_backend,
+                           self.backend_args)
+        label = _single_channel(label, path, what,
+                                ' (an id map, not a colour rendering)').astype(np.int64)
         reduce_zero_label = self.reduce_zero_label
         if reduce_zero_label is None:
             reduce_zero_label = results.get('reduce_zero_label', False)
@@ -587,8 +613,8 @@ class LoadNeighbourFrames(BaseTransform):
         frames = {}
         for frame_id, path in results.get('frame_paths', {}).items():
             what = f'neighbour frame {frame_id}'
-            data = read_file_bytes(path, what, self.backend_args)
-            img = decode_image(data, path, what, 'color', self.imdecode_backend)
+            img = read_image(path, what, 'color', self.imdecode_backend,
+                             self.backend_args)
             _check_same_size(img.shape, results, path, what)
             frames[frame_id] = img
         results['frames'] = frames
@@ -636,32 +662,19 @@ class LoadPseudoLabel(LoadSemAnnotation):
 
     def _load_conf(self, path: str, results: dict) -> np.ndarray:
         what = 'pseudo-label confidence'
-        data = read_file_bytes(path, what, self.backend_args)
+        raw = _read_map(path, what, self.backend_args)
         if path.endswith('.npy'):
-            try:
-                conf = np.load(io.BytesIO(data), allow_pickle=False)
-            except Exception as error:
-                raise DataFileError(f'cannot read {what} {path}: {error}',
-                                    path) from error
-            if not np.issubdtype(conf.dtype, np.floating):
+            if not np.issubdtype(raw.dtype, np.floating):
                 raise DataFileError(
-                    f'{what} {path} is {conf.dtype}; a float array in [0, 1] is '
+                    f'{what} {path} is {raw.dtype}; a float array in [0, 1] is '
                     'required', path)
-            conf = conf.astype(np.float32)
+            conf = raw.astype(np.float32)
+        elif raw.dtype == np.uint16:
+            conf = raw.astype(np.float32) / 65535
+        elif raw.dtype == np.uint8:
+            conf = raw.astype(np.float32) / 255
         else:
-            raw = decode_image(data, path, what, 'unchanged', 'cv2')
-            if raw.dtype == np.uint16:
-                conf = raw.astype(np.float32) / 65535
-            elif raw.dtype == np.uint8:
-                conf = raw.astype(np.float32) / 255
-            else:
-                raise DataFileError(f'{what} {path} has dtype {raw.dtype}', path)
-        if conf.ndim == 3 and conf.shape[2] == 1:
-            conf = conf[..., 0]
-        if conf.ndim != 2:
-            raise DataFileError(
-                f'{what} {path} has shape {conf.shape}; (H, W) '
-                'is required', path)
+            raise DataFileError(f'{what} {path} has dtype {raw.dtype}', path)
         conf[~np.isfinite(conf)] = 0
         if conf.size and (conf.min() < 0 or conf.max() > 1):
             raise DataFileError(
