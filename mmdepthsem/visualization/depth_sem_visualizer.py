@@ -4,12 +4,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import mmcv
 import numpy as np
-from mmengine.dist import is_main_process
 from mmengine.structures import PixelData
 from mmengine.visualization import Visualizer
 from mmseg.utils import get_classes, get_palette
 
 from mmdepthsem.registry import VISUALIZERS
+from mmdepthsem.utils.prediction_io import to_numpy_map
 from .colormap import (colorize_depth, default_palette, depth_value_range,
                        overlay_sem_seg, resize_nearest)
 
@@ -114,12 +114,7 @@ class DepthSemLocalVisualizer(Visualizer):
             data = data.data
         elif isinstance(data, dict):
             data = data['data']
-        if hasattr(data, 'detach'):
-            data = data.detach().cpu().numpy()
-        data = np.asarray(data)
-        if data.ndim == 3:
-            data = data[0]
-        return data
+        return to_numpy_map(data, key)
 
     def _title_strip(self, text: str, width: int, height: int) -> np.ndarray:
         strip = np.full((height, width, 3), 32, dtype=np.uint8)
@@ -227,7 +222,7 @@ class DepthSemLocalVisualizer(Visualizer):
                       for title, panel in panels]
         drawn = np.concatenate([panel for _, panel in panels], axis=1)
         self.set_image(drawn)
-        if show and is_main_process():
+        if show:  # Visualizer.show runs on rank 0 only
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:
             if not mmcv.imwrite(mmcv.rgb2bgr(drawn), out_file):

@@ -127,7 +127,7 @@ class DepthSemVisualizationHook(Hook):
             try:
                 img_bytes = fileio.get(img_path, backend_args=self.backend_args)
                 return mmcv.imfrombytes(img_bytes, channel_order='rgb')
-            except (FileNotFoundError, OSError):
+            except OSError:  # FileNotFoundError included
                 pass
         inputs = None if data_batch is None else data_batch.get('inputs')
         if inputs is None:

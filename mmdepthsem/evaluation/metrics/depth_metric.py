@@ -4,6 +4,7 @@ Shadows mmseg's ``DepthMetric`` in the ``mmdepthsem`` scope: that one rejects ex
 metric lists, knows only the NYU crop and has no median scaling, which self-supervised
 KITTI evaluation needs. The arithmetic lives in :mod:`mmdepthsem.evaluation.functional`.
 """
+import logging
 import math
 import warnings
 from typing import Dict, List, Optional, Sequence
@@ -18,6 +19,12 @@ from ..functional import (DEPTH_METRICS, CropType, depth_error_sums,
                           sum_error_sums)
 
 AVERAGE_MODES = ('image', 'pixel')
+
+
+def _warn(message: str, logger: MMLogger) -> None:
+    """Raise a ``UserWarning`` and log it, so it shows in the run's log file too."""
+    warnings.warn(message)
+    print_log(message, logger=logger, level=logging.WARNING)
 
 
 @METRICS.register_module()
@@ -159,8 +166,7 @@ class DepthMetric(BaseMetric):
                        f'with no ground-truth depth in ({self.min_depth}, '
                        f'{self.max_depth}] m inside crop {self.crop!r}: {shown}'
                        f'{", ..." if len(skipped) > 5 else ""}')
-            warnings.warn(message)
-            print_log(message, logger=logger, level=30)
+            _warn(message, logger)
         if not valid:
             raise ValueError(
                 f'DepthMetric: none of the {len(results)} images has a valid '
@@ -182,8 +188,7 @@ class DepthMetric(BaseMetric):
             if degenerate:
                 message = (f'DepthMetric: {degenerate} predictions had a non-positive '
                            'median and were evaluated without median scaling.')
-                warnings.warn(message)
-                print_log(message, logger=logger, level=30)
+                _warn(message, logger)
             if ratios:
                 mean = sum(ratios) / len(ratios)
                 std = math.sqrt(sum((r - mean)**2 for r in ratios) / len(ratios))

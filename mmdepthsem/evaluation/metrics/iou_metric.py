@@ -119,22 +119,19 @@ class IoUMetric(MMSegIoUMetric):
             data_batch: The batch from the data loader (unused).
             data_samples: Model outputs as dicts with ``pred_sem_seg`` and ``gt_key``.
         """
-        if self.gt_key != 'gt_sem_seg' and not self.format_only:
-            renamed = []
+        if not self.format_only:
             for data_sample in data_samples:
                 if self.gt_key not in data_sample:
                     raise KeyError(
                         f'IoUMetric(gt_key={self.gt_key!r}): '
                         f'{data_sample.get("img_path", "a sample")} has no such field; '
-                        f'it has {sorted(data_sample)}.')
-                renamed.append(dict(data_sample, gt_sem_seg=data_sample[self.gt_key]))
-            data_samples = renamed
-        elif not self.format_only:
-            for data_sample in data_samples:
-                if 'gt_sem_seg' not in data_sample:
-                    raise KeyError(f'IoUMetric: {data_sample.get("img_path", "a sample")}'
-                                   ' has no gt_sem_seg; set format_only=True to only '
-                                   'write predictions.')
+                        f'it has {sorted(data_sample)}. Set format_only=True to only '
+                        'write predictions.')
+            if self.gt_key != 'gt_sem_seg':
+                data_samples = [
+                    dict(data_sample, gt_sem_seg=data_sample[self.gt_key])
+                    for data_sample in data_samples
+                ]
         super().process(data_batch, data_samples)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
