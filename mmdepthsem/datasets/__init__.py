@@ -4,3 +4,4 @@ from .cityscapes import CityscapesDepthSemDataset  # noqa: F401
 from .file_list import FileListDepthDataset  # noqa: F401
 from .kitti import KITTIRawDataset  # noqa: F401
 from .nyu import NYUv2Dataset, NYUv2DenseDataset  # noqa: F401
+from .dataset_wrappers import MixedSampleDataset  # noqa: F401

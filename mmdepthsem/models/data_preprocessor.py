@@ -1,9 +1,11 @@
 """Batching, normalisation and padding of images and every pixel field."""
+from collections import Counter
 from numbers import Number
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import MessageHub
 from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
@@ -17,6 +19,7 @@ PIXEL_FIELD_PAD = {
     'gt_depth_map': 0.0,
     'gt_disparity_map': 0.0,
     'gt_pseudo_conf': 0.0,
+    'est_depth_map': 0.0,
 }
 
 # Image-like data fields normalised and padded exactly like ``inputs``: neighbouring
@@ -45,8 +48,14 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
         size_divisor: Otherwise pad to the batch's largest size rounded up to a
             multiple of this.
         pad_val: Image padding value (after normalisation).
-        batch_augments: Configs of batch-level augmentations, applied in training
-            as ``inputs, data_samples = aug(inputs, data_samples)``.
+        batch_augments: Configs of batch-level augmentations (e.g.
+            ``BatchNearFarMix``), applied in training as
+            ``inputs, data_samples = aug(inputs, data_samples)`` on float RGB
+            images in 0–255 (after padding, before normalisation).
+        keep_unmixed: Also keep the normalised batch as it was before the
+            augments, in each sample's ``img_unmixed`` ``(3, H, W)``, for an online
+            teacher that must label un-mixed images (set by estimators with a
+            teacher).
     """
 
     def __init__(self,
@@ -57,6 +66,7 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
                  size_divisor: Optional[int] = None,
                  pad_val: Number = 0,
                  batch_augments: Optional[List[dict]] = None,
+                 keep_unmixed: bool = False,
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking=non_blocking)
         if (mean is None) != (std is None):
@@ -71,15 +81,32 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
         self.size_divisor = size_divisor
         self.pad_val = pad_val
         self.batch_augments = [MODELS.build(cfg) for cfg in batch_augments or []]
+        self.keep_unmixed = keep_unmixed
+
+    def to_float_rgb(self, image: Tensor) -> Tensor:
+        """``(..., C, H, W)`` uint8 (BGR) -> float in 0–255, RGB if ``bgr_to_rgb``."""
+        if self.bgr_to_rgb and image.shape[-3] == 3:
+            image = image.flip(-3)
+        return image.float()
+
+    def normalize_float(self, image: Tensor) -> Tensor:
+        """Subtract ``mean`` and divide by ``std`` (float RGB images)."""
+        if self._enable_normalize and image.shape[-3] == self.mean.shape[0]:
+            image = (image - self.mean) / self.std
+        return image
 
     def normalize(self, image: Tensor) -> Tensor:
         """``(..., 3, H, W)`` uint8 BGR -> float, channel order and normalisation."""
-        if self.bgr_to_rgb and image.shape[-3] == 3:
-            image = image.flip(-3)
-        image = image.float()
-        if self._enable_normalize:
-            image = (image - self.mean) / self.std
-        return image
+        return self.normalize_float(self.to_float_rgb(image))
+
+    def _pad_raw(self, image: Tensor, height: int, width: int) -> Tensor:
+        """Pad a float 0–255 image so that it normalises to ``pad_val``."""
+        fill = torch.full((), float(self.pad_val), device=image.device)
+        if self._enable_normalize and image.shape[-3] == self.mean.shape[0]:
+            fill = self.pad_val * self.std + self.mean  # (C, 1, 1)
+        out = fill.expand(*image.shape[:-2], height, width).clone()
+        out[..., :image.shape[-2], :image.shape[-1]] = image
+        return out
 
     def _target_size(self, sizes: List[Tuple[int, int]]) -> Tuple[int, int]:
         if self.size is not None:
@@ -117,7 +144,7 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
                     f'DepthSemDataPreProcessor: image {i} of size {sizes[i]} is '
                     f'larger than the pad size {(height, width)}')
             padding = (0, pad_w, 0, pad_h)
-            batch.append(F.pad(self.normalize(image), padding, value=self.pad_val))
+            batch.append(self._pad_raw(self.to_float_rgb(image), height, width))
             if samples is None:
                 continue
             sample = samples[i]
@@ -137,13 +164,49 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
                     field.data = F.pad(data_tensor, padding, value=fill)
             for name in IMAGE_FIELDS:
                 if name in sample:
-                    setattr(sample, name, F.pad(self.normalize(getattr(sample, name)),
-                                                padding, value=self.pad_val))
+                    setattr(sample, name, self._pad_raw(
+                        self.to_float_rgb(getattr(sample, name)), height, width))
             sample.set_metainfo(dict(img_shape=(height, width),
                                      pad_shape=(height, width),
                                      padding_size=padding))
         inputs = torch.stack(batch)
         if training and self.batch_augments:
+            unmixed = inputs.clone() if self.keep_unmixed else None
+            # Augments see float RGB images in 0–255, before normalisation, so
+            # mixes can paint pixel values (CutDepth) and round warped images
+            # exactly as the pipeline transforms do on uint8 images.
             for augment in self.batch_augments:
                 inputs, samples = augment(inputs, samples)
+            if unmixed is not None and samples is not None:
+                unmixed = self.normalize_float(unmixed)
+                for sample, image in zip(samples, unmixed):
+                    sample.img_unmixed = image
+        inputs = self.normalize_float(inputs)
+        for sample in samples or ():
+            for name in IMAGE_FIELDS:
+                if name in sample:
+                    setattr(sample, name, self.normalize_float(getattr(sample, name)))
+        if training and samples:
+            log_mix_statistics(samples)
         return dict(inputs=inputs, data_samples=samples)
+
+
+def log_mix_statistics(samples: Sequence) -> None:
+    """Put the share of mixed samples (and why others were not) into the log.
+
+    Reads each sample's ``mix_info`` metainfo (written by the pipeline mixes and
+    the batch mixes) and updates the message hub scalars ``train/mix_applied`` and
+    ``train/mix_skipped_<reason>`` (fractions of the batch; ``'prob'`` skips are
+    the configured probability, not a problem).
+    """
+    infos = [s.metainfo['mix_info'] for s in samples if 'mix_info' in s.metainfo]
+    if not infos:
+        return
+    hub = MessageHub.get_current_instance()
+    count = len(infos)
+    hub.update_scalar('train/mix_applied',
+                      sum(bool(i.get('applied')) for i in infos) / count)
+    reasons = Counter(i['skipped'] for i in infos if i.get('skipped'))
+    for reason, num in reasons.items():
+        if reason != 'prob':
+            hub.update_scalar(f'train/mix_skipped_{reason}', num / count)

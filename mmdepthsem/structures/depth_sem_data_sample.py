@@ -22,6 +22,11 @@ class DepthSemDataSample(SegDataSample):
     - ``gt_pseudo_conf``: ``(1, H, W)`` float in ``[0, 1]``, the teacher's confidence.
     - ``gt_fg_mask``: ``(1, H, W)`` uint8, ``1`` foreground, ``0`` background,
       ``255`` = ignore.
+    - ``est_depth_map``: ``(1, H, W)`` float, metres, ``0`` = invalid: a depth
+      *estimate* (e.g. self-supervised predictions) read by depth-based mixing.
+    - ``mix_mask``: ``(1, H, W)`` bool, set by the batch mixes: ``True`` where the
+      pixel comes from this sample, ``False`` from its partner (metainfo
+      ``mix_info['partner']``, an index into the batch).
     - ``pred_depth_map``: ``(1, H, W)`` float, metres.
 
     Other data fields:
@@ -91,6 +96,30 @@ class DepthSemDataSample(SegDataSample):
     @gt_fg_mask.deleter
     def gt_fg_mask(self) -> None:
         del self._gt_fg_mask
+
+    @property
+    def est_depth_map(self) -> PixelData:
+        return self._est_depth_map
+
+    @est_depth_map.setter
+    def est_depth_map(self, value: PixelData) -> None:
+        self.set_field(value, '_est_depth_map', dtype=PixelData)
+
+    @est_depth_map.deleter
+    def est_depth_map(self) -> None:
+        del self._est_depth_map
+
+    @property
+    def mix_mask(self) -> PixelData:
+        return self._mix_mask
+
+    @mix_mask.setter
+    def mix_mask(self, value: PixelData) -> None:
+        self.set_field(value, '_mix_mask', dtype=PixelData)
+
+    @mix_mask.deleter
+    def mix_mask(self) -> None:
+        del self._mix_mask
 
     @property
     def pred_depth_map(self) -> PixelData:

@@ -3,3 +3,5 @@ from .geometric import (CenterCrop, KBCrop, RandomCrop, RandomFlip,  # noqa: F40
                         RandomResize, Resize)
 from .photometric import ColorJitter, RandomGrayscale  # noqa: F401
 from .loading import *  # noqa: F401,F403
+from .mixing import (AffineMix, ClassMix, CutDepth, CutMix, DepthMix,  # noqa: F401
+                     NearFarMix, VCutDepth)

@@ -15,6 +15,7 @@ PIXEL_FIELDS = {
     'gt_pseudo_seg_map': ('gt_pseudo_sem_seg', torch.int64),
     'gt_pseudo_conf': ('gt_pseudo_conf', torch.float32),
     'gt_depth_map': ('gt_depth_map', torch.float32),
+    'est_depth_map': ('est_depth_map', torch.float32),
     'gt_disparity_map': ('gt_disparity_map', torch.float32),
     'gt_fg_mask': ('gt_fg_mask', torch.uint8),
     'gt_edge_map': ('gt_edge_map', torch.int64),  # mmseg's GenerateEdge
@@ -23,7 +24,7 @@ PIXEL_FIELDS = {
 DEFAULT_META_KEYS = ('img_path', 'seg_map_path', 'depth_map_path', 'disparity_path',
                      'pseudo_seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
                      'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-                     'frame_ids', 'depth_scale', 'camera')
+                     'frame_ids', 'depth_scale', 'camera', 'mix_info')
 
 
 def image_to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -90,7 +91,8 @@ class PackDepthSemInputs(BaseTransform):
     - pixel fields, ``PixelData`` with ``(1, H, W)`` data: ``gt_sem_seg`` (int64, from
       ``gt_seg_map``), ``gt_pseudo_sem_seg`` (int64, from ``gt_pseudo_seg_map``),
       ``gt_pseudo_conf`` (float32), ``gt_depth_map`` (float32, metres),
-      ``gt_disparity_map`` (float32, pixels), ``gt_fg_mask`` (uint8),
+      ``gt_disparity_map`` (float32, pixels), ``est_depth_map`` (float32, metres,
+      an estimate used by depth-based mixing), ``gt_fg_mask`` (uint8),
       ``gt_edge_map`` (int64).
     - ``intrinsics``: ``(3, 3)`` float32 tensor, pixels of ``inputs``.
     - ``points``: ``(N, 2)`` float32 tensor of ``(x, y)`` pixels.

@@ -9,7 +9,8 @@ accept the arguments mmseg configs use, and move **every** present field togethe
   image): bilinear (``interpolation``); padded with ``img_pad_val`` (0);
 - ``gt_seg_map``, ``gt_pseudo_seg_map``, ``gt_fg_mask`` and any other name in
   ``seg_fields``: nearest; padded with ``seg_pad_val`` (255);
-- ``gt_depth_map`` (÷ ``s`` in ``depth_mode='divide'``), ``gt_pseudo_conf``: nearest,
+- ``gt_depth_map`` and ``est_depth_map`` (÷ ``s`` in ``depth_mode='divide'``),
+  ``gt_pseudo_conf``: nearest,
   padded with 0; ``gt_disparity_map``: nearest, × the horizontal scale, padded with 0;
 - ``intrinsics`` (3 × 3), ``camera`` (``fx, fy, u0, v0``), ``points`` ((N, 2) x, y):
   analytically; points a crop leaves outside the image are dropped.
@@ -60,7 +61,7 @@ FRAME_KEYS = ('frames', 'frames_clean')
 #: Label-like maps resampled by nearest neighbour and padded with ``seg_pad_val``.
 LABEL_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map', 'gt_fg_mask')
 #: Continuous-valued maps resampled by nearest neighbour and padded with 0 (invalid).
-ZERO_PAD_KEYS = ('gt_depth_map', 'gt_disparity_map', 'gt_pseudo_conf')
+ZERO_PAD_KEYS = ('gt_depth_map', 'gt_disparity_map', 'gt_pseudo_conf', 'est_depth_map')
 #: Label maps whose values are class ids (``swap_seg_labels`` applies to them).
 CLASS_ID_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map')
 DEPTH_MODES = ('keep_metric', 'divide')
@@ -277,7 +278,7 @@ def apply_geometry(results: dict, op: _GeometricOp, img_pad_val: PadVal = 0,
 
 def _rescale_values(key: str, arr: np.ndarray, op: _GeometricOp) -> np.ndarray:
     """Depth ÷ ``op.depth_divisor``; disparity × ``op.disparity_gain``; others as-is."""
-    if key == 'gt_depth_map' and op.depth_divisor != 1.0:
+    if key in ('gt_depth_map', 'est_depth_map') and op.depth_divisor != 1.0:
         return (arr / op.depth_divisor).astype(arr.dtype, copy=False)
     if key == 'gt_disparity_map' and op.disparity_gain != 1.0:
         return (arr * op.disparity_gain).astype(arr.dtype, copy=False)

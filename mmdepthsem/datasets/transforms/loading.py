@@ -11,6 +11,7 @@ Datasets built with ``skip_bad_samples=True`` catch exactly these two exceptions
 skip the sample (see :class:`mmdepthsem.datasets.base_dataset.BaseDepthSemDataset`).
 """
 import io
+import os.path as osp
 from typing import Dict, Optional, Tuple
 
 import mmcv
@@ -25,7 +26,7 @@ __all__ = [
     'DataFileError', 'missing_file_error', 'read_file_bytes', 'decode_image',
     'read_image', 'LoadImageFromFile', 'LoadDepthAnnotation', 'LoadVelodyneDepth',
     'LoadCityscapesDisparity', 'LoadSemAnnotation', 'LoadNeighbourFrames',
-    'LoadPseudoLabel', 'project_velodyne_to_depth'
+    'LoadPseudoLabel', 'LoadDepthEstimate', 'project_velodyne_to_depth'
 ]
 
 
@@ -704,3 +705,52 @@ class LoadPseudoLabel(LoadSemAnnotation):
                 f'num_classes={self.num_classes}, '
                 f'ignore_index={self.ignore_index}, '
                 f'backend_args={self.backend_args})')
+
+
+@TRANSFORMS.register_module()
+class LoadDepthEstimate(LoadDepthAnnotation):
+    """Load a precomputed depth *estimate* (not ground truth) for depth-based mixing.
+
+    DepthMix mixes with self-supervised depth predictions; written once as files,
+    they are read here into ``est_depth_map`` and follow every geometric transform
+    like ground-truth depth. The file of a sample is
+    ``<estimate_dir>/<sample_name><suffix>`` (``sample_name`` is set by every
+    mmdepthsem dataset), a 16-bit PNG (value / ``depth_scale`` = metres) or a float
+    ``.npy`` in metres.
+
+    Required keys: ``sample_name``. Added keys: ``est_depth_map`` (``(H, W)`` float32
+    metres, ``0`` invalid).
+
+    Args:
+        estimate_dir: Folder of the estimates (absolute, or relative to the working
+            directory).
+        suffix: File suffix, ``.png`` or ``.npy``.
+        depth_scale: Stored value per metre for PNGs.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, estimate_dir: str, suffix: str = '.png',
+                 depth_scale: Optional[float] = 256.0,
+                 backend_args: Optional[dict] = None) -> None:
+        super().__init__(depth_scale=depth_scale, backend_args=backend_args)
+        self.estimate_dir = estimate_dir
+        self.suffix = suffix
+
+    def transform(self, results: dict) -> dict:
+        """Read the sample's estimate into ``results['est_depth_map']``."""
+        name = results.get('sample_name')
+        if name is None:
+            raise KeyError('LoadDepthEstimate needs results["sample_name"] (set by '
+                           'mmdepthsem datasets) to find the estimate file')
+        path = osp.join(self.estimate_dir, f'{name}{self.suffix}')
+        raw = self._read_raw(path)
+        scale = 1.0 if np.issubdtype(raw.dtype, np.floating) else self.depth_scale
+        _check_same_size(raw.shape, results, path, 'depth estimate')
+        depth = raw.astype(np.float32) / np.float32(scale)
+        depth[~np.isfinite(depth) | (depth < 0)] = 0
+        results['est_depth_map'] = depth
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(estimate_dir={self.estimate_dir!r}, '
+                f'suffix={self.suffix!r}, depth_scale={self.depth_scale})')

@@ -1,12 +1,14 @@
 """Supervised / semi-supervised multi-task estimator: one encoder, two heads."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from mmdepthsem.models.data_augments import mix_like
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
 
@@ -36,6 +38,16 @@ class MultiTaskEstimator(BaseModel):
         task_neck: Optional task-interaction neck config.
         depth_head: Depth head config, optional.
         sem_head: Semantic head config, optional.
+        teacher: Optional online teacher (e.g. :class:`SegTeacher`) that labels
+            every training batch. It always sees the **un-mixed** images (the data
+            preprocessor keeps them when batch mixes run); its labels and
+            confidence are then mixed with the batch's ``mix_mask``. Samples mixed
+            in the pipeline cannot be labelled online (an error says so).
+        pseudo_label_field: Where the teacher's labels go: ``'gt_sem_seg'``
+            (filling only ignored / missing ground-truth pixels, which keeps real
+            labels where a dataset has them) or ``'gt_pseudo_sem_seg'``.
+            Confidence goes to ``gt_pseudo_conf`` (1 where ground truth is kept,
+            eq. 16 of SDE-Seg).
         train_cfg: Passed to the heads' ``loss``.
         test_cfg: ``mode='whole'`` (default). Passed to the heads' ``predict``.
         data_preprocessor: :class:`DepthSemDataPreProcessor` config.
@@ -48,6 +60,8 @@ class MultiTaskEstimator(BaseModel):
                  task_neck: Optional[dict] = None,
                  depth_head: Optional[dict] = None,
                  sem_head: Optional[dict] = None,
+                 teacher: Optional[dict] = None,
+                 pseudo_label_field: str = 'gt_sem_seg',
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -61,6 +75,16 @@ class MultiTaskEstimator(BaseModel):
         self.task_neck = MODELS.build(task_neck) if task_neck else None
         self.depth_head = MODELS.build(depth_head) if depth_head else None
         self.sem_head = MODELS.build(sem_head) if sem_head else None
+        self.teacher = MODELS.build(teacher) if teacher else None
+        if pseudo_label_field not in ('gt_sem_seg', 'gt_pseudo_sem_seg'):
+            raise ValueError("MultiTaskEstimator: pseudo_label_field must be "
+                             "'gt_sem_seg' or 'gt_pseudo_sem_seg', got "
+                             f'{pseudo_label_field!r}')
+        self.pseudo_label_field = pseudo_label_field
+        if self.teacher is not None and hasattr(self.data_preprocessor,
+                                                'keep_unmixed'):
+            # The teacher labels the batch as it was before any batch mix.
+            self.data_preprocessor.keep_unmixed = True
         self.train_cfg = train_cfg or {}
         self.test_cfg = test_cfg or dict(mode='whole')
         if self.test_cfg.get('mode', 'whole') != 'whole':
@@ -92,6 +116,8 @@ class MultiTaskEstimator(BaseModel):
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Loss dict of both heads (keys prefixed ``depth.`` / ``sem.``)."""
+        if self.teacher is not None:
+            self.pseudo_label(inputs, data_samples)
         depth_feats, sem_feats = self.task_features(inputs)
         losses = {}
         if self.with_depth:
@@ -102,6 +128,49 @@ class MultiTaskEstimator(BaseModel):
             losses.update(add_prefix(
                 self.sem_head.loss(sem_feats, data_samples, self.train_cfg), 'sem'))
         return losses
+
+    def pseudo_label(self, inputs: Tensor, data_samples: SampleList) -> None:
+        """Write the teacher's labels and confidence into ``data_samples``.
+
+        The teacher labels each sample's un-mixed image (``img_unmixed`` when a
+        batch mix ran, else the input itself); the results are mixed like the
+        batch (:func:`mix_like`) and, with ``pseudo_label_field='gt_sem_seg'``,
+        fill only the ground truth's ignored pixels.
+
+        Raises:
+            RuntimeError: If a sample was mixed in the data pipeline, where its
+                un-mixed image no longer exists.
+        """
+        images = []
+        for i, sample in enumerate(data_samples):
+            info = sample.metainfo.get('mix_info', {})
+            if 'img_unmixed' in sample:
+                images.append(sample.img_unmixed)
+            elif info.get('applied'):
+                raise RuntimeError(
+                    f'{sample.metainfo.get("img_path", f"sample {i}")} was mixed in '
+                    f'the data pipeline ({info.get("method")}), so the online teacher '
+                    'would label a mixed image. Use the batch form of the mix '
+                    '(data_preprocessor.batch_augments) or offline pseudo-labels '
+                    '(LoadPseudoLabel) with the pipeline form.')
+            else:
+                images.append(inputs[i])
+        clean = torch.stack(images)
+        pre = self.data_preprocessor
+        labels, conf = self.teacher(clean, [s.metainfo for s in data_samples],
+                                    getattr(pre, 'mean', None), getattr(pre, 'std', None))
+        labels, conf = mix_like(labels, data_samples), mix_like(conf, data_samples)
+        for sample, label, confidence in zip(data_samples, labels, conf):
+            label, confidence = label[None], confidence[None]
+            field = self.pseudo_label_field
+            if field == 'gt_sem_seg' and 'gt_sem_seg' in sample:
+                gt = sample.gt_sem_seg.data
+                ignored = gt == 255
+                label = torch.where(ignored, label, gt)
+                confidence = torch.where(ignored, confidence,
+                                         torch.ones_like(confidence))
+            setattr(sample, field, PixelData(data=label))
+            sample.gt_pseudo_conf = PixelData(data=confidence)
 
     def predict(self, inputs: Tensor,
                 data_samples: Optional[SampleList] = None) -> SampleList:

@@ -1,0 +1,3 @@
+from .seg_teacher import SegTeacher
+
+__all__ = ['SegTeacher']
