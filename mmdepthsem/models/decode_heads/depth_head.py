@@ -26,15 +26,21 @@ class DepthHead(BaseModule):
     - ``'relu'``: ``depth = relu(x) + min_depth``;
     - ``'softplus'``: ``depth = softplus(x) + min_depth``.
 
-    The map stays at the feature resolution; the losses and ``predict`` resize it
-    bilinearly (``align_corners=False``) to the target / input size, which is DSS's
-    ×4 upsampling when the feature has stride 4.
+    With ``upsample_factor=1`` (default) the map stays at the feature resolution; the
+    losses and ``predict`` resize it bilinearly (``align_corners=False``) to the target
+    / input size, which is DSS's ×4 upsampling when the feature has stride 4.
+    ``upsample_factor=4`` does that ×4 bilinear upsampling in ``forward`` (DSS eq. 6:
+    conv → sigmoid → ×4 → × max_depth; the scaling commutes with the upsampling), so
+    the raw ``mode='tensor'`` output is at input resolution. Bilinear interpolation
+    keeps the values inside the activation's range.
 
     Args:
         in_channels: Channels of the input feature.
         channels: Channels of the hidden conv layers (ignored when ``num_convs=0``).
         num_convs: Hidden conv-norm-act layers before the output conv.
         in_index: Which element of the input sequence to use.
+        upsample_factor: Bilinear upsampling of the output map in ``forward``
+            (1 = none).
         activation: ``'sigmoid'``, ``'relu'`` or ``'softplus'``.
         min_depth: Lower bound added by relu/softplus, metres.
         max_depth: Upper bound of the sigmoid output, metres.
@@ -50,6 +56,7 @@ class DepthHead(BaseModule):
                  channels: int = 64,
                  num_convs: int = 0,
                  in_index: int = 0,
+                 upsample_factor: int = 1,
                  activation: str = 'sigmoid',
                  min_depth: float = 1e-3,
                  max_depth: float = 10.0,
@@ -65,7 +72,11 @@ class DepthHead(BaseModule):
         if not 0 <= min_depth < max_depth:
             raise ValueError(f'DepthHead: need 0 <= min_depth < max_depth, got '
                              f'{min_depth}, {max_depth}')
+        if upsample_factor < 1:
+            raise ValueError(f'DepthHead: upsample_factor must be >= 1, got '
+                             f'{upsample_factor}')
         self.in_index = in_index
+        self.upsample_factor = upsample_factor
         self.activation = activation
         self.min_depth = min_depth
         self.max_depth = max_depth
@@ -87,15 +98,20 @@ class DepthHead(BaseModule):
             inputs: A feature ``(B, C, h, w)`` or a sequence of them.
 
         Returns:
-            Depth ``(B, 1, h, w)`` in metres.
+            Depth ``(B, 1, h * f, w * f)`` in metres, ``f = upsample_factor``.
         """
         x = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
         x = self.conv_depth(self.convs(x))
         if self.activation == 'sigmoid':
-            return torch.sigmoid(x) * self.max_depth
-        if self.activation == 'relu':
-            return F.relu(x) + self.min_depth
-        return F.softplus(x) + self.min_depth
+            depth = torch.sigmoid(x) * self.max_depth
+        elif self.activation == 'relu':
+            depth = F.relu(x) + self.min_depth
+        else:
+            depth = F.softplus(x) + self.min_depth
+        if self.upsample_factor > 1:
+            depth = F.interpolate(depth, scale_factor=self.upsample_factor,
+                                  mode='bilinear', align_corners=False)
+        return depth
 
     def loss(self, inputs, batch_data_samples: SampleList,
              train_cfg: Optional[dict] = None) -> Dict[str, Tensor]:

@@ -1,3 +1,13 @@
+from .photometric_loss import (PhotometricReprojectionLoss,
+                               automask_min_reprojection, min_reprojection,
+                               photometric_error, ssim_map)
 from .silog_loss import ScaleInvariantLogLoss, silog_loss
+from .smoothness_loss import EdgeAwareSmoothnessLoss, edge_aware_smoothness
+from .jaccard_loss import JaccardLoss, jaccard_loss
 
-__all__ = ['ScaleInvariantLogLoss', 'silog_loss']
+__all__ = [
+    'ScaleInvariantLogLoss', 'silog_loss', 'PhotometricReprojectionLoss',
+    'automask_min_reprojection', 'min_reprojection', 'photometric_error', 'ssim_map',
+    'EdgeAwareSmoothnessLoss', 'edge_aware_smoothness', 'JaccardLoss',
+    'jaccard_loss'
+]

@@ -1,0 +1,195 @@
+"""Monodepth2's depth decoder, with named blocks and hooks after each block.
+
+Block index (``specs/selfsup_fsre.md``, "One level index"): blocks ``b = 4, 3, 2, 1, 0``
+run from coarse to fine. Block ``b`` takes the previous output (the stride-32 encoder
+feature for ``b = 4``) and computes::
+
+    x = ConvBlock(x)                      # 3×3 conv, reflection padding, ELU
+    x = nearest_upsample(x) ×2            # now at stride 2**b
+    x = concat(x, encoder skip at stride 2**b)   # no skip for b = 0
+    x = ConvBlock(x)                      # "skip-concat conv"
+    x = hook_b(x)                         # optional, identity by default
+
+with widths 16, 32, 64, 128, 256 for ``b = 0 .. 4``. Output scale ``s`` (stride
+``2**s``, ``s = 0 .. 3``) is ``sigmoid(conv3x3(x_s))`` taken from block ``b = s``.
+
+Placements of the papers in this index: FSRE's CMA (its ``l = 0, 1, 2``, counted from
+the coarse end) follows blocks ``b = 4, 3, 2`` (strides 16, 8, 4); its semantics-guided
+triplet loss uses the features of blocks ``b = 3, 2, 1``.
+
+Hooking in: ``block_hooks`` puts a one-input module ``x -> x`` after a block's
+skip-concat conv (a unidirectional refinement). Modules that need two decoders at once
+(FSRE's bidirectional CMA) step both decoders with :meth:`forward_block` and
+:meth:`forward_head` instead of calling ``forward``. ``forward`` also returns every
+block's output for feature losses.
+"""
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmdepthsem.registry import MODELS
+
+__all__ = ['MonodepthDepthDecoder']
+
+#: Blocks of the decoder, coarse to fine.
+BLOCKS = (4, 3, 2, 1, 0)
+
+
+def _conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """3×3 convolution with reflection padding (PyTorch's default initialisation,
+    as Monodepth2; mmcv's ``ConvModule`` would re-initialise it with Kaiming normal,
+    which saturates the sigmoid outputs of this norm-free decoder at start)."""
+    return nn.Conv2d(in_channels, out_channels, 3, padding=1, padding_mode='reflect')
+
+
+def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Monodepth2's ConvBlock: 3×3 conv with reflection padding, then ELU."""
+    return nn.Sequential(
+        OrderedDict(conv=_conv3x3(in_channels, out_channels), act=nn.ELU(inplace=True)))
+
+
+class _UpBlock(nn.Module):
+    """One decoder block: conv, ×2 nearest upsampling, skip concat, conv."""
+
+    def __init__(self, in_channels: int, skip_channels: int, channels: int) -> None:
+        super().__init__()
+        self.conv_in = _conv_block(in_channels, channels)
+        self.conv_out = _conv_block(channels + skip_channels, channels)
+
+    def forward(self, x: Tensor, skip: Optional[Tensor]) -> Tensor:
+        x = self.conv_in(x)
+        if skip is None:
+            x = F.interpolate(x, scale_factor=2.0, mode='nearest')
+        else:
+            # exactly ×2 for sizes divisible by 32; also aligns odd sizes
+            x = F.interpolate(x, size=skip.shape[-2:], mode='nearest')
+            x = torch.cat([x, skip], dim=1)
+        return self.conv_out(x)
+
+
+@MODELS.register_module()
+class MonodepthDepthDecoder(BaseModule):
+    """Monodepth2-style multi-scale disparity decoder over a 5-level encoder.
+
+    Args:
+        in_channels: Channels of the encoder features at strides 2, 4, 8, 16, 32
+            (ResNet-18/34: ``(64, 64, 128, 256, 512)``; ResNet-50:
+            ``(64, 256, 512, 1024, 2048)``).
+        channels: Widths of blocks ``b = 0 .. 4`` (``(16, 32, 64, 128, 256)``).
+        scales: Output scales ``s`` (stride ``2**s``), each read from block ``b = s``.
+        out_channels: Channels of each output (1 for disparity).
+        out_activation: ``'sigmoid'`` (disparity in ``(0, 1)``, to be mapped by
+            :func:`~mmdepthsem.models.utils.disp_to_depth`) or ``None`` (raw maps,
+            e.g. ``out_channels=19`` logits when the same architecture serves as a
+            semantic decoder).
+        in_index: Which backbone outputs are the five features, fine to coarse.
+        block_hooks: Optional ``{b: module or config}``; the module maps a block's
+            ``(B, channels[b], H / 2**b, W / 2**b)`` output to a tensor of the same
+            shape and runs right after that block's skip-concat conv.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int] = (64, 64, 128, 256, 512),
+                 channels: Sequence[int] = (16, 32, 64, 128, 256),
+                 scales: Sequence[int] = (0, 1, 2, 3),
+                 out_channels: int = 1,
+                 out_activation: Optional[str] = 'sigmoid',
+                 in_index: Sequence[int] = (0, 1, 2, 3, 4),
+                 block_hooks: Optional[Dict[int, Union[dict, nn.Module]]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if len(in_channels) != 5 or len(channels) != 5 or len(in_index) != 5:
+            raise ValueError('MonodepthDepthDecoder: `in_channels`, `channels` and '
+                             '`in_index` need 5 values (strides 2 .. 32 / blocks 0 .. 4)')
+        if not set(scales) <= set(BLOCKS):
+            raise ValueError(f'MonodepthDepthDecoder: scales must lie in 0 .. 4, got '
+                             f'{tuple(scales)}')
+        if out_activation not in ('sigmoid', None):
+            raise ValueError(f'MonodepthDepthDecoder: unknown out_activation '
+                             f'{out_activation!r}; use "sigmoid" or None')
+        self.in_channels = tuple(in_channels)
+        self.channels = tuple(channels)
+        self.scales = tuple(sorted(scales))
+        self.in_index = tuple(in_index)
+        self.out_activation = out_activation
+        self.blocks = nn.ModuleDict()
+        for b in BLOCKS:
+            block_in = in_channels[4] if b == 4 else channels[b + 1]
+            skip = in_channels[b - 1] if b > 0 else 0
+            self.blocks[f'block{b}'] = _UpBlock(block_in, skip, channels[b])
+        self.heads = nn.ModuleDict({
+            f'scale{s}': _conv3x3(channels[s], out_channels) for s in self.scales})
+        self.block_hooks = nn.ModuleDict()
+        for b, hook in (block_hooks or {}).items():
+            if int(b) not in BLOCKS:
+                raise ValueError(f'MonodepthDepthDecoder: block_hooks key {b!r} is not '
+                                 'a block index 0 .. 4')
+            self.block_hooks[str(int(b))] = (
+                hook if isinstance(hook, nn.Module) else MODELS.build(hook))
+
+    def _features(self, inputs: Sequence[Tensor]) -> Sequence[Tensor]:
+        """The five encoder features, fine to coarse, with a channel check."""
+        feats = [inputs[i] for i in self.in_index]
+        for i, (feat, cin) in enumerate(zip(feats, self.in_channels)):
+            if feat.shape[1] != cin:
+                raise ValueError(
+                    f'MonodepthDepthDecoder: input {self.in_index[i]} has '
+                    f'{feat.shape[1]} channels, `in_channels[{i}]` says {cin}')
+        return feats
+
+    def forward_block(self, block: int, x: Tensor, inputs: Sequence[Tensor]) -> Tensor:
+        """Run block ``b`` (and its hook, if any).
+
+        Args:
+            block: Block index ``b`` (4 = coarsest).
+            x: Output of block ``b + 1``, or the stride-32 encoder feature for
+                ``b = 4``.
+            inputs: Backbone outputs (as ``forward``); the skip is the feature at
+                stride ``2**b``.
+
+        Returns:
+            ``(B, channels[b], H / 2**b, W / 2**b)`` block output.
+        """
+        skip = inputs[self.in_index[block - 1]] if block > 0 else None
+        x = self.blocks[f'block{block}'](x, skip)
+        if str(block) in self.block_hooks:
+            x = self.block_hooks[str(block)](x)
+        return x
+
+    def forward_head(self, scale: int, x: Tensor) -> Tensor:
+        """Output map of scale ``s`` from the output of block ``b = s``.
+
+        Returns:
+            ``(B, out_channels, H / 2**s, W / 2**s)``, in ``(0, 1)`` with sigmoid.
+        """
+        out = self.heads[f'scale{scale}'](x)
+        return out.sigmoid() if self.out_activation == 'sigmoid' else out
+
+    def forward(self, inputs: Sequence[Tensor]) -> Dict[str, Dict[int, Tensor]]:
+        """Decode encoder features.
+
+        Args:
+            inputs: Backbone outputs; ``inputs[in_index[i]]`` is the
+                ``(B, in_channels[i], H / 2**(i+1), W / 2**(i+1))`` feature.
+
+        Returns:
+            ``dict(outputs={s: (B, out_channels, H / 2**s, W / 2**s)},
+            features={b: (B, channels[b], H / 2**b, W / 2**b)})``: the (sigmoid
+            disparity) outputs per scale and every block's output (after its hook).
+        """
+        feats = self._features(inputs)
+        x = feats[4]
+        outputs: Dict[int, Tensor] = {}
+        features: Dict[int, Tensor] = {}
+        for b in BLOCKS:
+            x = self.forward_block(b, x, inputs)
+            features[b] = x
+            if b in self.scales:
+                outputs[b] = self.forward_head(b, x)
+        return dict(outputs=outputs, features=features)

@@ -1,0 +1,224 @@
+"""Photometric reprojection loss with per-pixel minimum and auto-masking.
+
+FSRE eq. 2 (after Godard et al., Monodepth / Monodepth2): for a target image ``I`` and a
+view ``Î`` synthesised from a source frame,
+``pe(I, Î) = α (1 - SSIM(I, Î)) / 2 + (1 - α) |I - Î|`` with ``α = 0.85``; SSIM uses
+3×3 average pooling with reflection padding and ``C1 = 0.01²``, ``C2 = 0.03²``, and both
+terms are averaged over colour channels of ``[0, 1]`` images. Monodepth2's minimum
+reprojection keeps, per pixel, the smallest error over the source frames (occlusions);
+its auto-mask lets the errors of the *unwarped* sources join that minimum (plus
+``1e-5 · N(0, 1)`` to break ties), so pixels that look the same without warping — a
+static camera, objects moving with it — are effectively ignored.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmdepthsem.registry import MODELS
+
+__all__ = [
+    'ssim_map', 'photometric_error', 'min_reprojection', 'automask_min_reprojection',
+    'PhotometricReprojectionLoss'
+]
+
+Frames = Union[Tensor, Sequence[Tensor]]
+
+
+def ssim_map(x: Tensor, y: Tensor, c1: float = 0.01 ** 2,
+             c2: float = 0.03 ** 2) -> Tensor:
+    """Per-pixel SSIM *dissimilarity* ``(1 - SSIM) / 2``, clamped to ``[0, 1]``.
+
+    Local means, variances and covariance come from 3×3 average pooling of the
+    reflection-padded images (Monodepth2's SSIM), so the map keeps the input size.
+
+    Args:
+        x: ``(B, C, H, W)`` image in ``[0, 1]`` (``H, W >= 2`` for reflection).
+        y: ``(B, C, H, W)`` image in ``[0, 1]``.
+        c1: Stabiliser of the luminance term, ``(0.01 · L)²`` with range ``L = 1``.
+        c2: Stabiliser of the contrast-structure term, ``(0.03 · L)²``.
+
+    Returns:
+        ``(B, C, H, W)`` dissimilarity per pixel and channel (0 for identical
+        patches).
+    """
+    if x.shape != y.shape:
+        raise ValueError(f'ssim_map: shapes {tuple(x.shape)} and {tuple(y.shape)} '
+                         'differ')
+
+    def pool(t: Tensor) -> Tensor:
+        return F.avg_pool2d(F.pad(t, (1, 1, 1, 1), mode='reflect'), 3, stride=1)
+
+    mu_x, mu_y = pool(x), pool(y)
+    sigma_x = pool(x * x) - mu_x * mu_x
+    sigma_y = pool(y * y) - mu_y * mu_y
+    sigma_xy = pool(x * y) - mu_x * mu_y
+    numerator = (2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)
+    denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (sigma_x + sigma_y + c2)
+    return ((1 - numerator / denominator) / 2).clamp(0, 1)
+
+
+def photometric_error(pred: Tensor, target: Tensor, alpha: float = 0.85) -> Tensor:
+    """Per-pixel photometric error ``α (1 - SSIM) / 2 + (1 - α) |pred - target|``.
+
+    Args:
+        pred: ``(B, C, H, W)`` synthesised (or unwarped source) image in ``[0, 1]``.
+        target: ``(B, C, H, W)`` target image in ``[0, 1]``.
+        alpha: Weight of the SSIM term (0.85 in Monodepth2 / FSRE).
+
+    Returns:
+        ``(B, 1, H, W)`` error; both terms are means over channels.
+    """
+    l1 = (pred - target).abs().mean(dim=1, keepdim=True)
+    if alpha == 0:
+        return l1
+    ssim = ssim_map(pred, target).mean(dim=1, keepdim=True)
+    return alpha * ssim + (1 - alpha) * l1
+
+
+def min_reprojection(errors: Tensor) -> Tuple[Tensor, Tensor]:
+    """Per-pixel minimum over candidate errors (Monodepth2's minimum reprojection).
+
+    Args:
+        errors: ``(B, N, H, W)`` one error map per candidate (source frame).
+
+    Returns:
+        ``(loss_map, argmin)``: ``(B, 1, H, W)`` smallest error and ``(B, 1, H, W)``
+        int64 index of the candidate that gave it (ties: the first).
+    """
+    if errors.dim() != 4:
+        raise ValueError(f'min_reprojection: errors must be (B, N, H, W), got '
+                         f'{tuple(errors.shape)}')
+    values, index = errors.min(dim=1, keepdim=True)
+    return values, index
+
+
+def automask_min_reprojection(reprojection: Tensor, identity: Tensor,
+                              noise_std: float = 1e-5,
+                              generator: Optional[torch.Generator] = None
+                              ) -> Tuple[Tensor, Tensor]:
+    """Minimum reprojection with Monodepth2's auto-mask.
+
+    The identity errors (target vs. the unwarped sources) plus ``noise_std · N(0, 1)``
+    join the per-pixel minimum. Where an identity error wins, the returned loss is
+    that error — a constant without gradient, kept so the loss value matches
+    Monodepth2's — and the pixel is masked out.
+
+    Args:
+        reprojection: ``(B, N, H, W)`` errors of the warped sources.
+        identity: ``(B, M, H, W)`` errors of the unwarped sources (usually
+            ``M = N``).
+        noise_std: Standard deviation of the tie-breaking noise (1e-5).
+        generator: Optional random generator for the noise (on the errors' device).
+
+    Returns:
+        ``(loss_map, mask)``: ``(B, 1, H, W)`` per-pixel minimum over all ``N + M``
+        candidates and ``(B, 1, H, W)`` bool, True where a warped source won.
+    """
+    if reprojection.dim() != 4 or identity.dim() != 4 or \
+            reprojection.shape[0] != identity.shape[0] or \
+            reprojection.shape[-2:] != identity.shape[-2:]:
+        raise ValueError('automask_min_reprojection: reprojection '
+                         f'{tuple(reprojection.shape)} and identity '
+                         f'{tuple(identity.shape)} must be (B, N, H, W) and '
+                         '(B, M, H, W) of the same batch and size')
+    noise = torch.randn(identity.shape, generator=generator, device=identity.device,
+                        dtype=identity.dtype)
+    identity = identity + noise_std * noise
+    loss_map, index = min_reprojection(torch.cat([identity, reprojection], dim=1))
+    return loss_map, index >= identity.shape[1]
+
+
+def _stack_frames(frames: Frames, name: str) -> Tensor:
+    """``(B, N, C, H, W)`` from a 5-D tensor or a sequence of ``(B, C, H, W)``."""
+    if isinstance(frames, Tensor):
+        if frames.dim() != 5:
+            raise ValueError(f'{name} must be (B, N, C, H, W) or a sequence of '
+                             f'(B, C, H, W), got {tuple(frames.shape)}')
+        return frames
+    if len(frames) == 0:
+        raise ValueError(f'{name} is empty')
+    return torch.stack(list(frames), dim=1)
+
+
+@MODELS.register_module()
+class PhotometricReprojectionLoss(nn.Module):
+    """Registered photometric loss: error per source, minimum, auto-mask, mean.
+
+    ``loss = loss_weight · mean(min_n pe(I, Î_n))`` over all pixels, the minimum
+    including the identity errors when ``automask`` is on. Monodepth2 and FSRE average
+    this over 4 scales, each scale's disparity upsampled to full resolution before
+    warping; that loop belongs to the caller, which calls this module once per scale.
+
+    Images must be in ``[0, 1]``: undo the data preprocessor's normalisation of
+    ``img_clean`` / ``frames_clean`` first.
+
+    Args:
+        alpha: SSIM weight α (0.85).
+        automask: Use Monodepth2's auto-mask (needs ``sources`` in ``forward``).
+        noise_std: Tie-breaking noise on the identity errors.
+        loss_weight: Multiplier of the loss.
+        loss_name: Key of the loss in the loss dict (must start with ``loss_``).
+    """
+
+    def __init__(self,
+                 alpha: float = 0.85,
+                 automask: bool = True,
+                 noise_std: float = 1e-5,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_photometric') -> None:
+        super().__init__()
+        if not 0 <= alpha <= 1:
+            raise ValueError(f'PhotometricReprojectionLoss: alpha must lie in [0, 1], '
+                             f'got {alpha}')
+        self.alpha = alpha
+        self.automask = automask
+        self.noise_std = noise_std
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def loss_map(self, target: Tensor, warped: Frames,
+                 sources: Optional[Frames] = None) -> Tuple[Tensor, Tensor]:
+        """Per-pixel loss and the auto-mask.
+
+        Args:
+            target: ``(B, C, H, W)`` target image in ``[0, 1]``.
+            warped: Sources warped into the target view, ``(B, N, C, H, W)`` or ``N``
+                tensors ``(B, C, H, W)``.
+            sources: The unwarped sources, same layout; required with ``automask``.
+
+        Returns:
+            ``(loss_map, mask)``: ``(B, 1, H, W)`` minimum error (unweighted) and
+            ``(B, 1, H, W)`` bool, True where a warped source won (all True without
+            auto-mask).
+        """
+        warped = _stack_frames(warped, 'warped')
+        batch, num = warped.shape[:2]
+        flat_target = target.unsqueeze(1).expand_as(warped).flatten(0, 1)
+        reprojection = photometric_error(
+            warped.flatten(0, 1), flat_target, self.alpha).view(
+                batch, num, *warped.shape[-2:])
+        if not self.automask:
+            loss_map, _ = min_reprojection(reprojection)
+            return loss_map, torch.ones_like(loss_map, dtype=torch.bool)
+        if sources is None:
+            raise ValueError('PhotometricReprojectionLoss: automask=True needs the '
+                             'unwarped `sources`')
+        sources = _stack_frames(sources, 'sources')
+        flat_target = target.unsqueeze(1).expand_as(sources).flatten(0, 1)
+        identity = photometric_error(
+            sources.flatten(0, 1), flat_target, self.alpha).view(
+                batch, sources.shape[1], *sources.shape[-2:])
+        return automask_min_reprojection(reprojection, identity, self.noise_std)
+
+    def forward(self, target: Tensor, warped: Frames,
+                sources: Optional[Frames] = None) -> Tensor:
+        """Scalar loss; arguments as :meth:`loss_map`."""
+        loss_map, _ = self.loss_map(target, warped, sources)
+        return self.loss_weight * loss_map.mean()
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
