@@ -1,0 +1,5 @@
+# DSS Table 3 (KITTI): Table 3 "Baseline": DSS without NearFarMix (no mixing at all).
+# The same model, data and schedule as the main config; only the batch mix
+# of the data preprocessor differs (prob 0.5, as NearFarMix's).
+_base_ = ['../maxvit_kitti.py']
+model = dict(data_preprocessor=dict(batch_augments=[]))
