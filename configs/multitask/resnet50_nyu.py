@@ -1,4 +1,5 @@
-# The plain multi-task baseline on the real NYU Depth V2 labelled set (795/654, 40 classes).
+# The plain multi-task baseline on the real NYU Depth V2 labelled set (795/654,
+# 40 classes).
 _base_ = [
     '../_base_/models/multitask_resnet.py',
     '../_base_/datasets/nyu.py',

@@ -30,7 +30,8 @@ test_cfg = dict(type='TestLoop')
 auto_scale_lr = dict(enable=False, base_batch_size=32)
 
 # Per-epoch logging also needs `log_processor = dict(by_epoch=True)` in the config
-# (default_runtime.py sets it). Checkpoints are written atomically (temporary file + rename).
+# (default_runtime.py sets it). Checkpoints are written atomically (temporary file +
+# rename).
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),

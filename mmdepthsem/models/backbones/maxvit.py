@@ -154,10 +154,11 @@ class MaxViTBackbone(BaseModule):
         mh, mw = self.size_multiple
         if height % mh == 0 and width % mw == 0:
             return
+        strides = sorted(set(self._stage_strides().values()))
         raise ValueError(
             f'MaxViTBackbone({self.model_name}, img_size={self.img_size}): the input '
             f'{height}x{width} does not fit the window/grid partition '
-            f'{self.partition_size} at strides {sorted(set(self._stage_strides().values()))}'
+            f'{self.partition_size} at strides {strides}'
             f'; the height must be a multiple of {mh} and the width a multiple of {mw}. '
             'Feed the training crop size, set `img_size` to the input size, use '
             "sliding-window inference, or set `pad_to_partition=True`.")
