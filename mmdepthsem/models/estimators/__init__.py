@@ -1,3 +1,4 @@
 from .multitask_estimator import MultiTaskEstimator
+from .self_supervised_estimator import SelfSupervisedDepthEstimator
 
-__all__ = ['MultiTaskEstimator']
+__all__ = ['MultiTaskEstimator', 'SelfSupervisedDepthEstimator']

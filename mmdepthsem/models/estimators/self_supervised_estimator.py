@@ -1,0 +1,238 @@
+"""Monodepth2-style self-supervised depth (+ a semantic decoder on pseudo-labels)."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from mmdepthsem.registry import MODELS
+from mmdepthsem.structures import DepthSemDataSample
+from ..utils.camera_geometry import disp_to_depth, warp_frame
+from .multitask_estimator import MultiTaskEstimator
+
+SampleList = List[DepthSemDataSample]
+
+
+@MODELS.register_module()
+class SelfSupervisedDepthEstimator(BaseModel):
+    """Depth from video without depth labels; optionally semantics from pseudo-labels.
+
+    Training (Monodepth2, followed by FSRE, SGRE and SDE-Seg)::
+
+        target I_0 -> encoder -> depth decoder -> disparity at scales s = 0..3
+        (I_0, I_f) -> pose net -> T_{0->f}   for every source frame f (e.g. -1, +1)
+        for each scale: upsample disparity to full size -> depth (min/max depth)
+                        -> warp the clean sources into the target view
+                        -> per-pixel min photometric error (+ auto-mask)
+                        -> edge-aware smoothness of that scale's disparity
+        encoder -> semantic decoder -> logits -> cross-entropy on (pseudo-)labels
+
+    The networks see the (colour-jittered) ``inputs`` and ``frames``; the
+    photometric loss uses the un-jittered ``img_clean`` / ``frames_clean`` when the
+    pipeline kept them (``ColorJitter(keep_clean=True)``). Images are converted back
+    to ``[0, 1]`` with the data preprocessor's mean/std. ``intrinsics`` (pixels of
+    the network input) come from the dataset and follow every resize and crop.
+
+    Losses (keys): ``loss_photometric`` (mean over scales), ``loss_smooth`` (mean
+    over scales of β/2^s-weighted smoothness), ``loss_sem`` (γ-weighted
+    cross-entropy); logged, not optimised: ``automask_ratio`` (share of pixels where a
+    warped source beat the identity).
+
+    Args:
+        backbone: Shared encoder returning five features at strides 2..32 (e.g.
+            mmseg's ``TIMMBackbone`` ResNet with ``out_indices=(0, 1, 2, 3, 4)``).
+        depth_decoder: :class:`MonodepthDepthDecoder` config (sigmoid disparities).
+        pose_net: :class:`PoseNet` config.
+        photometric_loss: :class:`PhotometricReprojectionLoss` config.
+        smoothness_loss: :class:`EdgeAwareSmoothnessLoss` config (β in
+            ``loss_weight``).
+        sem_decoder: Optional semantic decoder (e.g. ``MonodepthDepthDecoder`` with
+            ``out_channels=num_classes, out_activation=None, scales=(0,)``).
+        sem_loss: Loss of the semantic decoder (mmseg ``CrossEntropyLoss``, γ as
+            ``loss_weight``, ``ignore_index=255``).
+        sem_label_field: Data-sample field holding the labels
+            (``'gt_pseudo_sem_seg'`` or ``'gt_sem_seg'``).
+        frame_ids: Offsets of the source frames, in the order of the samples'
+            ``frames`` (metainfo ``frame_ids``).
+        scales: Decoder scales that contribute to the loss.
+        min_depth: Depth at disparity 1, metres (0.1).
+        max_depth: Depth at disparity 0, metres (100).
+        data_preprocessor: :class:`DepthSemDataPreProcessor` config.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 depth_decoder: dict,
+                 pose_net: dict,
+                 photometric_loss: dict = dict(type='PhotometricReprojectionLoss'),
+                 smoothness_loss: dict = dict(type='EdgeAwareSmoothnessLoss',
+                                              loss_weight=1e-3),
+                 sem_decoder: Optional[dict] = None,
+                 sem_loss: Optional[dict] = None,
+                 sem_label_field: str = 'gt_pseudo_sem_seg',
+                 frame_ids: Sequence[int] = (-1, 1),
+                 scales: Sequence[int] = (0, 1, 2, 3),
+                 min_depth: float = 0.1,
+                 max_depth: float = 100.0,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.depth_decoder = MODELS.build(depth_decoder)
+        self.pose_net = MODELS.build(pose_net)
+        self.photometric_loss = MODELS.build(photometric_loss)
+        self.smoothness_loss = MODELS.build(smoothness_loss)
+        self.sem_decoder = MODELS.build(sem_decoder) if sem_decoder else None
+        if self.sem_decoder is not None and sem_loss is None:
+            raise ValueError('SelfSupervisedDepthEstimator: `sem_decoder` needs '
+                             '`sem_loss`')
+        self.sem_loss = MODELS.build(sem_loss) if sem_loss else None
+        self.sem_label_field = sem_label_field
+        self.frame_ids = tuple(frame_ids)
+        if not self.frame_ids or 0 in self.frame_ids:
+            raise ValueError('SelfSupervisedDepthEstimator: frame_ids are the '
+                             f'source offsets (non-zero), got {frame_ids}')
+        self.scales = tuple(scales)
+        if not 0 < min_depth < max_depth:
+            raise ValueError(f'min_depth {min_depth} must be in (0, max_depth '
+                             f'{max_depth})')
+        self.min_depth, self.max_depth = min_depth, max_depth
+
+    # ------------------------------------------------------------ helpers
+    def to_unit_range(self, images: Tensor) -> Tensor:
+        """Undo the preprocessor's normalisation: ``(..., 3, H, W)`` -> ``[0, 1]``."""
+        pre = self.data_preprocessor
+        if getattr(pre, '_enable_normalize', False):
+            images = images * pre.std + pre.mean
+        return (images / 255.0).clamp(0.0, 1.0)
+
+    def _source_frames(self, data_samples: SampleList, key: str) -> Tensor:
+        """``(B, N, 3, H, W)`` source frames in ``frame_ids`` order."""
+        stacked = []
+        for sample in data_samples:
+            if key not in sample:
+                raise KeyError(f'{sample.metainfo.get("img_path")} has no `{key}`: '
+                               'load the neighbouring frames (LoadNeighbourFrames) '
+                               f'with frame_ids {self.frame_ids}')
+            ids = tuple(sample.metainfo.get('frame_ids', self.frame_ids))
+            frames = getattr(sample, key)
+            try:
+                order = [ids.index(f) for f in self.frame_ids]
+            except ValueError:
+                raise KeyError(f'{sample.metainfo.get("img_path")}: frames {ids} do '
+                               f'not contain the model frame_ids {self.frame_ids}')
+            stacked.append(frames[order])
+        return torch.stack(stacked)
+
+    def depth_outputs(self, inputs: Tensor):
+        """Encoder features and the depth decoder's ``outputs`` / ``features``."""
+        feats = self.backbone(inputs)
+        return feats, self.depth_decoder(feats)
+
+    # ------------------------------------------------------------- training
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        """The self-supervised losses of one batch; see the class docstring."""
+        height, width = inputs.shape[-2:]
+        feats, decoded = self.depth_outputs(inputs)
+        frames = self._source_frames(data_samples, 'frames')
+        clean_key = 'frames_clean' if all('frames_clean' in s for s in data_samples) \
+            else 'frames'
+        sources = self.to_unit_range(self._source_frames(data_samples, clean_key))
+        target = self.to_unit_range(torch.stack([
+            s.img_clean if 'img_clean' in s else inputs[i]
+            for i, s in enumerate(data_samples)]))
+        intrinsics = torch.stack([s.intrinsics for s in data_samples]).to(inputs)
+        poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
+                 for n, frame_id in enumerate(self.frame_ids)]
+
+        photometric, smooth, automask = [], [], []
+        for scale in self.scales:
+            disp = decoded['outputs'][scale]
+            full = F.interpolate(disp, size=(height, width), mode='bilinear',
+                                 align_corners=False)
+            _, depth = disp_to_depth(full, self.min_depth, self.max_depth)
+            warped = torch.stack([
+                warp_frame(sources[:, n], depth, intrinsics, pose)[0]
+                for n, pose in enumerate(poses)], dim=1)
+            loss_map, mask = self.photometric_loss.loss_map(target, warped, sources)
+            photometric.append(loss_map.mean())
+            automask.append(mask.float().mean())
+            scaled_target = F.interpolate(target, size=disp.shape[-2:],
+                                          mode='bilinear', align_corners=False)
+            smooth.append(self.smoothness_loss(disp, scaled_target, scale))
+        losses = {
+            'loss_photometric': self.photometric_loss.loss_weight *
+            torch.stack(photometric).mean(),
+            'loss_smooth': torch.stack(smooth).mean(),
+            'automask_ratio': torch.stack(automask).mean().detach(),
+        }
+        if self.sem_decoder is not None:
+            losses['loss_sem'] = self._sem_loss(feats, data_samples, (height, width))
+        return losses
+
+    def _sem_loss(self, feats, data_samples: SampleList, size) -> Tensor:
+        logits = self.sem_decoder(feats)['outputs'][0]
+        if logits.shape[-2:] != size:
+            logits = F.interpolate(logits, size=size, mode='bilinear',
+                                   align_corners=False)
+        labels = []
+        for sample in data_samples:
+            if self.sem_label_field not in sample:
+                raise KeyError(f'{sample.metainfo.get("img_path")} has no '
+                               f'`{self.sem_label_field}` for the semantic decoder; '
+                               'load (pseudo-)labels or drop `sem_decoder`')
+            labels.append(getattr(sample, self.sem_label_field).data[0])
+        return self.sem_loss(logits, torch.stack(labels).long(), ignore_index=255)
+
+    # ------------------------------------------------------------ inference
+    def predict(self, inputs: Tensor,
+                data_samples: Optional[SampleList] = None) -> SampleList:
+        """Depth (metres, up to scale) and, with a semantic decoder, labels.
+
+        Returns:
+            The samples with ``pred_depth_map`` ``(1, H, W)`` at each sample's
+            original size (and ``seg_logits`` / ``pred_sem_seg``).
+        """
+        if data_samples is None:
+            data_samples = [DepthSemDataSample(metainfo=dict(
+                img_shape=inputs.shape[-2:], ori_shape=inputs.shape[-2:]))
+                for _ in range(inputs.shape[0])]
+        depth, logits = self._forward(inputs)
+        for i, sample in enumerate(data_samples):
+            meta = sample.metainfo
+            sample.pred_depth_map = PixelData(
+                data=MultiTaskEstimator._restore(depth[i], meta, 'bilinear'))
+            if logits is not None:
+                seg_logits = MultiTaskEstimator._restore(logits[i], meta, 'bilinear')
+                sample.seg_logits = PixelData(data=seg_logits)
+                sample.pred_sem_seg = PixelData(
+                    data=seg_logits.argmax(dim=0, keepdim=True))
+        return data_samples
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
+                 ) -> Tuple[Tensor, Optional[Tensor]]:
+        """``(depth (B, 1, H, W) metres, logits (B, C, H, W) or None)``."""
+        feats, decoded = self.depth_outputs(inputs)
+        disp = decoded['outputs'][0]
+        if disp.shape[-2:] != inputs.shape[-2:]:
+            disp = F.interpolate(disp, size=inputs.shape[-2:], mode='bilinear',
+                                 align_corners=False)
+        _, depth = disp_to_depth(disp, self.min_depth, self.max_depth)
+        logits = None
+        if self.sem_decoder is not None:
+            logits = self.sem_decoder(feats)['outputs'][0]
+        return depth, logits
+
+    def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList, Tuple]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise ValueError(f'SelfSupervisedDepthEstimator: invalid mode {mode!r}; use '
+                         "'loss', 'predict' or 'tensor'")
