@@ -1,4 +1,10 @@
 from .up_concat_decoder import UpConcatDecoder
 from .dss_neck import DSSNeck
+from .cross_task_neck import CrossTaskNeck
+from .ccam_neck import CCAMNeck
+from .padnet_distillation_neck import PADNetDistillationNeck
+from .sig_neck import SIGNeck
+from .swmap_neck import SWMapNeck
 
-__all__ = ['UpConcatDecoder', 'DSSNeck']
+__all__ = ['UpConcatDecoder', 'DSSNeck', 'CrossTaskNeck', 'CCAMNeck',
+           'PADNetDistillationNeck', 'SIGNeck', 'SWMapNeck']

@@ -1,0 +1,15 @@
+# DSS Table 4 (NYU).
+# AG-MMD (PAD-Net, Xu et al., 2018): attention-guided distillation.
+# The same model, data and schedule as the main config (NearFarMix on); the DSS neck's
+# Symbiotic Transformer is replaced by this interaction module after the same task
+# necks.
+_base_ = ['../maxvit_nyu.py']
+model = dict(task_neck=dict(
+    _delete_=True,
+    type='PADNetDistillationNeck',
+    in_channels=128,
+    channels=128,
+    num_convs=2,
+    kernel_size=3,
+    norm_cfg=dict(type='LN2d'),
+    act_cfg=dict(type='GELU')))

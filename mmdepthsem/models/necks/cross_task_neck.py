@@ -1,0 +1,75 @@
+"""Shared base of DSS Table 4's comparison necks: the two DSS task necks followed by
+a task-interaction module that replaces the Symbiotic Transformer."""
+from typing import Optional, Sequence, Tuple, Union
+
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmdepthsem.models.necks.dss_neck import DSSNeck
+
+
+class CrossTaskNeck(BaseModule):
+    """Task necks of :class:`DSSNeck` + an interaction module (abstract).
+
+    ::
+
+        F_d = Depth-Neck(D_1),  F_s = Semantic-Neck(D_1)    # [Conv3x3-LN-GELU] x 2
+        F_d', F_s' = interact(F_d, F_s)                       # the subclass's module
+
+    The task necks are built by ``DSSNeck._neck`` and keep its parameter names
+    (``depth_neck.*``, ``sem_neck.*``), so a stage-1 checkpoint of DSS loads into
+    every comparison neck the same way.
+
+    Args:
+        in_channels: Channels of ``D_1``.
+        channels: Width of the necks and of the interaction module (128 in DSS).
+        in_index: Which input map is ``D_1``.
+        num_convs: Conv-norm-act layers per task neck (2).
+        norm_cfg: Norm of the task necks (channel LayerNorm, ``'LN2d'``).
+        act_cfg: Activation of the task necks (GELU).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: int = 128,
+                 channels: int = 128,
+                 in_index: int = 0,
+                 num_convs: int = 2,
+                 norm_cfg: dict = dict(type='LN2d'),
+                 act_cfg: dict = dict(type='GELU'),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.in_index = in_index
+        self.channels = channels
+        self.depth_neck = DSSNeck._neck(in_channels, channels, num_convs, norm_cfg,
+                                        act_cfg)
+        self.sem_neck = DSSNeck._neck(in_channels, channels, num_convs, norm_cfg,
+                                      act_cfg)
+
+    def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
+        """Exchange information between the task features.
+
+        Args:
+            depth: ``F_d`` ``(B, C, h, w)``.
+            sem: ``F_s`` ``(B, C, h, w)``.
+
+        Returns:
+            ``(F_d', F_s')``, each ``(B, C, h, w)``.
+        """
+        raise NotImplementedError
+
+    def forward(self, inputs: Union[Tensor, Sequence[Tensor]]
+                ) -> Tuple[Tuple[Tensor], Tuple[Tensor]]:
+        """Task features of the decoder output.
+
+        Args:
+            inputs: ``D_1`` ``(B, in_channels, H/4, W/4)`` or a sequence holding it
+                at ``in_index``.
+
+        Returns:
+            ``((F_d', ), (F_s', ))``, each ``(B, channels, H/4, W/4)``: the depth
+            head's and the semantic head's inputs.
+        """
+        d1 = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
+        depth, sem = self.interact(self.depth_neck(d1), self.sem_neck(d1))
+        return (depth, ), (sem, )

@@ -1,0 +1,66 @@
+"""AG-MMD: PAD-Net's attention-guided multi-modal distillation (Xu et al., "PAD-Net:
+Multi-Tasks Guided Prediction-and-Distillation Network for Simultaneous Depth
+Estimation and Scene Parsing", CVPR 2018), as a DSS Table 4 comparison neck (DSS
+reference [37]).
+
+Published description (PAD-Net eq. for its distillation module c): for task ``k``,
+
+    F_k^o = F_k + sum_{l != k} G_k * (W_l conv F_l),   G_k = sigmoid(W_g,k conv F_k)
+
+i.e. an attention map from the task's own features gates the messages passed from
+every other task. Here the tasks are the two DSS streams (depth, semantics) and the
+features are the task-neck outputs at stride 4. Left open / chosen here:
+
+- PAD-Net distils from its intermediate task predictions' features at one scale; here
+  the task-neck outputs take that role (no intermediate deep supervision).
+- Gate and message convolutions are 3x3 with bias, no norm or activation, the
+  width unchanged (``C -> C``); the gate is per channel and pixel.
+"""
+from typing import Optional, Tuple
+
+from torch import Tensor, nn
+
+from mmdepthsem.models.necks.cross_task_neck import CrossTaskNeck
+from mmdepthsem.registry import MODELS
+
+
+@MODELS.register_module()
+class PADNetDistillationNeck(CrossTaskNeck):
+    """DSS task necks + PAD-Net attention-guided multi-modal distillation (AG-MMD).
+
+    ::
+
+        F_d' = F_d + sigmoid(Conv_gd(F_d)) * Conv_sd(F_s)
+        F_s' = F_s + sigmoid(Conv_gs(F_s)) * Conv_ds(F_d)
+
+    Args:
+        kernel_size: Kernel of the gate and message convolutions (3).
+        **kwargs: :class:`CrossTaskNeck`'s arguments (task necks).
+    """
+
+    def __init__(self,
+                 kernel_size: int = 3,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        super().__init__(init_cfg=init_cfg, **kwargs)
+        c, pad = self.channels, kernel_size // 2
+        # Attention of each receiving task, from its own features.
+        self.depth_gate = nn.Conv2d(c, c, kernel_size, padding=pad)
+        self.sem_gate = nn.Conv2d(c, c, kernel_size, padding=pad)
+        # Messages, named source_to_target.
+        self.sem_to_depth = nn.Conv2d(c, c, kernel_size, padding=pad)
+        self.depth_to_sem = nn.Conv2d(c, c, kernel_size, padding=pad)
+
+    def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
+        """Attention-gated message passing between the tasks.
+
+        Args:
+            depth: ``F_d`` ``(B, C, h, w)``.
+            sem: ``F_s`` ``(B, C, h, w)``.
+
+        Returns:
+            ``(F_d', F_s')``, each ``(B, C, h, w)``.
+        """
+        depth_out = depth + self.depth_gate(depth).sigmoid() * self.sem_to_depth(sem)
+        sem_out = sem + self.sem_gate(sem).sigmoid() * self.depth_to_sem(depth)
+        return depth_out, sem_out
