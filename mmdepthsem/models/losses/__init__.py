@@ -4,8 +4,11 @@ from .photometric_loss import (PhotometricReprojectionLoss,
 from .silog_loss import ScaleInvariantLogLoss, silog_loss
 from .smoothness_loss import EdgeAwareSmoothnessLoss, edge_aware_smoothness
 from .jaccard_loss import JaccardLoss, jaccard_loss
+from .semantic_triplet_loss import (SemanticGuidedTripletLoss, semantic_triplet_loss,
+                                    triplet_patch_masks)
 
 __all__ = [
+    'SemanticGuidedTripletLoss', 'semantic_triplet_loss', 'triplet_patch_masks',
     'ScaleInvariantLogLoss', 'silog_loss', 'PhotometricReprojectionLoss',
     'automask_min_reprojection', 'min_reprojection', 'photometric_error', 'ssim_map',
     'EdgeAwareSmoothnessLoss', 'edge_aware_smoothness', 'JaccardLoss',

@@ -1,5 +1,6 @@
 from .up_concat_decoder import UpConcatDecoder
 from .dss_neck import DSSNeck
+from .cross_modal_attention import BidirectionalCMA, CrossModalAttention
 from .cross_task_neck import CrossTaskNeck
 from .ccam_neck import CCAMNeck
 from .padnet_distillation_neck import PADNetDistillationNeck
@@ -7,4 +8,5 @@ from .sig_neck import SIGNeck
 from .swmap_neck import SWMapNeck
 
 __all__ = ['UpConcatDecoder', 'DSSNeck', 'CrossTaskNeck', 'CCAMNeck',
-           'PADNetDistillationNeck', 'SIGNeck', 'SWMapNeck']
+           'PADNetDistillationNeck', 'SIGNeck', 'SWMapNeck',
+           'CrossModalAttention', 'BidirectionalCMA']
