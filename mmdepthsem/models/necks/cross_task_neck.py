@@ -1,11 +1,10 @@
-"""Shared base of DSS Table 4's comparison necks: the two DSS task necks followed by
-a task-interaction module that replaces the Symbiotic Transformer."""
+"""Shared base of the DSS neck and its Table 4 comparison necks: two task necks
+followed by a task-interaction module (the Symbiotic Transformer or a baseline)."""
 from typing import Optional, Sequence, Tuple, Union
 
+from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
-from torch import Tensor
-
-from mmdepthsem.models.necks.dss_neck import DSSNeck
+from torch import Tensor, nn
 
 
 class CrossTaskNeck(BaseModule):
@@ -16,7 +15,7 @@ class CrossTaskNeck(BaseModule):
         F_d = Depth-Neck(D_1),  F_s = Semantic-Neck(D_1)    # [Conv3x3-LN-GELU] x 2
         F_d', F_s' = interact(F_d, F_s)                       # the subclass's module
 
-    The task necks are built by ``DSSNeck._neck`` and keep its parameter names
+    Every subclass (:class:`DSSNeck` included) has the same task-neck parameter names
     (``depth_neck.*``, ``sem_neck.*``), so a stage-1 checkpoint of DSS loads into
     every comparison neck the same way.
 
@@ -41,10 +40,19 @@ class CrossTaskNeck(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.in_index = in_index
         self.channels = channels
-        self.depth_neck = DSSNeck._neck(in_channels, channels, num_convs, norm_cfg,
-                                        act_cfg)
-        self.sem_neck = DSSNeck._neck(in_channels, channels, num_convs, norm_cfg,
-                                      act_cfg)
+        self.depth_neck = self._neck(in_channels, channels, num_convs, norm_cfg,
+                                     act_cfg)
+        self.sem_neck = self._neck(in_channels, channels, num_convs, norm_cfg, act_cfg)
+
+    @staticmethod
+    def _neck(in_channels: int, channels: int, num_convs: int, norm_cfg: dict,
+              act_cfg: dict) -> nn.Sequential:
+        """``num_convs`` × [Conv3×3 → norm → act] (DSS eq. 3)."""
+        layers = []
+        for i in range(num_convs):
+            layers.append(ConvModule(in_channels if i == 0 else channels, channels, 3,
+                                     padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg))
+        return nn.Sequential(*layers)
 
     def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
         """Exchange information between the task features.

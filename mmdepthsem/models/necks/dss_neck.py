@@ -1,16 +1,15 @@
 """The Depth Semantics Symbiosis (DSS) neck: task necks + Symbiotic Transformer."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
-from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdepthsem.models.utils.lg_cat import LGCAT
 from mmdepthsem.registry import MODELS
+from .cross_task_neck import CrossTaskNeck
 
 
 @MODELS.register_module()
-class DSSNeck(BaseModule):
+class DSSNeck(CrossTaskNeck):
     """Split the decoder output into depth and semantic features that query each
     other (DSS eq. 2–5).
 
@@ -60,12 +59,10 @@ class DSSNeck(BaseModule):
                  act_cfg: dict = dict(type='GELU'),
                  mbconv_norm_cfg: dict = dict(type='BN'),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        self.in_index = in_index
+        super().__init__(in_channels=in_channels, channels=channels, in_index=in_index,
+                         num_convs=num_convs, norm_cfg=norm_cfg, act_cfg=act_cfg,
+                         init_cfg=init_cfg)
         self.symbiosis = symbiosis
-        self.depth_neck = self._neck(in_channels, channels, num_convs, norm_cfg,
-                                     act_cfg)
-        self.sem_neck = self._neck(in_channels, channels, num_convs, norm_cfg, act_cfg)
         if symbiosis:
             lgcat = dict(embed_dims=channels, num_heads=num_heads,
                          window_size=window_size, num_repeats=num_repeats,
@@ -76,32 +73,18 @@ class DSSNeck(BaseModule):
             self.depth_guided = LGCAT(**lgcat)
             self.semantics_guided = LGCAT(**lgcat)
 
-    @staticmethod
-    def _neck(in_channels: int, channels: int, num_convs: int, norm_cfg: dict,
-              act_cfg: dict) -> nn.Sequential:
-        layers = []
-        for i in range(num_convs):
-            layers.append(ConvModule(in_channels if i == 0 else channels, channels, 3,
-                                     padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg))
-        return nn.Sequential(*layers)
-
-    def forward(self, inputs: Union[Tensor, Sequence[Tensor]]
-                ) -> Tuple[Tuple[Tensor], Tuple[Tensor]]:
-        """Task features of the decoder output.
+    def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
+        """The Symbiotic Transformer (identity with ``symbiosis=False``).
 
         Args:
-            inputs: ``D_1`` ``(B, in_channels, H/4, W/4)`` or a sequence holding it
-                at ``in_index``.
+            depth: ``F_d`` ``(B, C, h, w)``.
+            sem: ``F_s`` ``(B, C, h, w)``.
 
         Returns:
-            ``((F_d', ), (F_s', ))``, each ``(B, channels, H/4, W/4)``: the depth
-            head's and the semantic head's inputs.
+            ``(F_d', F_s')``: the depth head's and the semantic head's inputs.
         """
-        d1 = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
-        depth = self.depth_neck(d1)
-        sem = self.sem_neck(d1)
         if not self.symbiosis:
-            return (depth, ), (sem, )
+            return depth, sem
         sem_out = self.depth_guided(depth, sem)
         depth_out = self.semantics_guided(sem, depth)
-        return (depth_out, ), (sem_out, )
+        return depth_out, sem_out
