@@ -237,19 +237,38 @@ class MultiTaskEstimator(BaseModel):
 
     def postprocess_result(self, depth: Optional[Tensor], logits: Optional[Tensor],
                            data_samples: SampleList) -> SampleList:
-        for i, sample in enumerate(data_samples):
-            meta = sample.metainfo
-            if depth is not None:
-                sample.pred_depth_map = PixelData(
-                    data=self._restore(depth[i], meta, 'bilinear'))
-            if logits is not None:
-                seg_logits = self._restore(logits[i], meta, 'bilinear')
-                if seg_logits.shape[0] > 1:
-                    pred = seg_logits.argmax(dim=0, keepdim=True)
-                else:
-                    seg_logits = seg_logits.sigmoid()
-                    pred = (seg_logits > getattr(self.sem_head, 'threshold',
-                                                 0.5)).long()
-                sample.seg_logits = PixelData(data=seg_logits)
-                sample.pred_sem_seg = PixelData(data=pred)
-        return data_samples
+        return attach_predictions(depth, logits, data_samples,
+                                  getattr(self.sem_head, 'threshold', 0.5))
+
+
+def attach_predictions(depth: Optional[Tensor], logits: Optional[Tensor],
+                       data_samples: SampleList, threshold: float = 0.5) -> SampleList:
+    """Put batch predictions into the samples at each sample's original size.
+
+    Args:
+        depth: ``(B, 1, H, W)`` depth in metres at the (padded) input size, or None.
+        logits: ``(B, C, H, W)`` semantic logits, or None; ``C = 1`` is binary
+            (sigmoid, then ``threshold``).
+        data_samples: The batch's samples (metainfo ``padding_size``, ``flip``,
+            ``ori_shape``).
+        threshold: Foreground threshold of binary heads.
+
+    Returns:
+        The samples with ``pred_depth_map`` ``(1, H, W)``, ``seg_logits``
+        ``(C, H, W)`` and ``pred_sem_seg`` ``(1, H, W)``.
+    """
+    for i, sample in enumerate(data_samples):
+        meta = sample.metainfo
+        if depth is not None:
+            sample.pred_depth_map = PixelData(
+                data=MultiTaskEstimator._restore(depth[i], meta, 'bilinear'))
+        if logits is not None:
+            seg_logits = MultiTaskEstimator._restore(logits[i], meta, 'bilinear')
+            if seg_logits.shape[0] > 1:
+                pred = seg_logits.argmax(dim=0, keepdim=True)
+            else:
+                seg_logits = seg_logits.sigmoid()
+                pred = (seg_logits > threshold).long()
+            sample.seg_logits = PixelData(data=seg_logits)
+            sample.pred_sem_seg = PixelData(data=pred)
+    return data_samples

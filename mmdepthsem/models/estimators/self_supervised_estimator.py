@@ -4,13 +4,12 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
 from ..utils.camera_geometry import disp_to_depth, warp_frame
-from .multitask_estimator import MultiTaskEstimator
+from .multitask_estimator import attach_predictions
 
 SampleList = List[DepthSemDataSample]
 
@@ -201,16 +200,7 @@ class SelfSupervisedDepthEstimator(BaseModel):
                 img_shape=inputs.shape[-2:], ori_shape=inputs.shape[-2:]))
                 for _ in range(inputs.shape[0])]
         depth, logits = self._forward(inputs)
-        for i, sample in enumerate(data_samples):
-            meta = sample.metainfo
-            sample.pred_depth_map = PixelData(
-                data=MultiTaskEstimator._restore(depth[i], meta, 'bilinear'))
-            if logits is not None:
-                seg_logits = MultiTaskEstimator._restore(logits[i], meta, 'bilinear')
-                sample.seg_logits = PixelData(data=seg_logits)
-                sample.pred_sem_seg = PixelData(
-                    data=seg_logits.argmax(dim=0, keepdim=True))
-        return data_samples
+        return attach_predictions(depth, logits, data_samples)
 
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
