@@ -4,10 +4,11 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
+from ..decode_heads.monodepth_decoder import BLOCKS as DECODER_BLOCKS
 from ..utils.camera_geometry import disp_to_depth, warp_frame
 from .multitask_estimator import attach_predictions
 
@@ -53,6 +54,17 @@ class SelfSupervisedDepthEstimator(BaseModel):
             ``loss_weight``, ``ignore_index=255``).
         sem_label_field: Data-sample field holding the labels
             (``'gt_pseudo_sem_seg'`` or ``'gt_sem_seg'``).
+        cross_task_blocks: ``{b: module config}`` of modules exchanging features
+            between the depth and the semantic decoder after block ``b`` (FSRE:
+            ``BidirectionalCMA`` after ``b = 4, 3, 2``, the paper's ``l = 0, 1, 2``
+            counted from the coarse end); called as
+            ``depth, sem = module(depth, sem)``. Needs ``sem_decoder``.
+        triplet_loss: Optional feature loss on the depth decoder's block outputs
+            with the semantic labels (FSRE: ``SemanticGuidedTripletLoss``, δ as
+            ``loss_weight``); logged with the number of counted patches
+            (``sgt_patches``).
+        triplet_blocks: Blocks whose outputs the feature loss reads (FSRE: 3, 2, 1,
+            the paper's ``l = 1, 2, 3``).
         frame_ids: Offsets of the source frames, in the order of the samples'
             ``frames`` (metainfo ``frame_ids``).
         scales: Decoder scales that contribute to the loss.
@@ -72,6 +84,9 @@ class SelfSupervisedDepthEstimator(BaseModel):
                  sem_decoder: Optional[dict] = None,
                  sem_loss: Optional[dict] = None,
                  sem_label_field: str = 'gt_pseudo_sem_seg',
+                 cross_task_blocks: Optional[Dict[int, dict]] = None,
+                 triplet_loss: Optional[dict] = None,
+                 triplet_blocks: Sequence[int] = (3, 2, 1),
                  frame_ids: Sequence[int] = (-1, 1),
                  scales: Sequence[int] = (0, 1, 2, 3),
                  min_depth: float = 0.1,
@@ -90,6 +105,13 @@ class SelfSupervisedDepthEstimator(BaseModel):
                              '`sem_loss`')
         self.sem_loss = MODELS.build(sem_loss) if sem_loss else None
         self.sem_label_field = sem_label_field
+        if cross_task_blocks and self.sem_decoder is None:
+            raise ValueError('SelfSupervisedDepthEstimator: `cross_task_blocks` need '
+                             'a `sem_decoder`')
+        self.cross_task = nn.ModuleDict({
+            str(b): MODELS.build(cfg) for b, cfg in (cross_task_blocks or {}).items()})
+        self.triplet_loss = MODELS.build(triplet_loss) if triplet_loss else None
+        self.triplet_blocks = tuple(triplet_blocks)
         self.frame_ids = tuple(frame_ids)
         if not self.frame_ids or 0 in self.frame_ids:
             raise ValueError('SelfSupervisedDepthEstimator: frame_ids are the '
@@ -126,16 +148,35 @@ class SelfSupervisedDepthEstimator(BaseModel):
             stacked.append(frames[order])
         return torch.stack(stacked)
 
-    def depth_outputs(self, inputs: Tensor):
-        """Encoder features and the depth decoder's ``outputs`` / ``features``."""
+    def decode(self, inputs: Tensor) -> Tuple[dict, Optional[dict]]:
+        """Both decoders' ``dict(outputs=..., features=...)`` (semantic: or None).
+
+        Without ``cross_task_blocks`` the decoders run independently; with them,
+        both are stepped block by block and exchange features after the listed
+        blocks.
+        """
         feats = self.backbone(inputs)
-        return feats, self.depth_decoder(feats)
+        if not self.cross_task:
+            sem = self.sem_decoder(feats) if self.sem_decoder is not None else None
+            return self.depth_decoder(feats), sem
+        decoders = (self.depth_decoder, self.sem_decoder)
+        xs = [dec._features(feats)[4] for dec in decoders]
+        results = [dict(outputs={}, features={}) for _ in decoders]
+        for block in DECODER_BLOCKS:
+            xs = [dec.forward_block(block, x, feats) for dec, x in zip(decoders, xs)]
+            if str(block) in self.cross_task:
+                xs = list(self.cross_task[str(block)](*xs))
+            for dec, x, result in zip(decoders, xs, results):
+                result['features'][block] = x
+                if block in dec.scales:
+                    result['outputs'][block] = dec.forward_head(block, x)
+        return results[0], results[1]
 
     # ------------------------------------------------------------- training
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """The self-supervised losses of one batch; see the class docstring."""
         height, width = inputs.shape[-2:]
-        feats, decoded = self.depth_outputs(inputs)
+        decoded, sem_decoded = self.decode(inputs)
         frames = self._source_frames(data_samples, 'frames')
         clean_key = 'frames_clean' if all('frames_clean' in s for s in data_samples) \
             else 'frames'
@@ -168,23 +209,32 @@ class SelfSupervisedDepthEstimator(BaseModel):
             'loss_smooth': torch.stack(smooth).mean(),
             'automask_ratio': torch.stack(automask).mean().detach(),
         }
+        if self.sem_decoder is not None or self.triplet_loss is not None:
+            labels = self._labels(data_samples)
         if self.sem_decoder is not None:
-            losses['loss_sem'] = self._sem_loss(feats, data_samples, (height, width))
+            logits = sem_decoded['outputs'][0]
+            if logits.shape[-2:] != (height, width):
+                logits = F.interpolate(logits, size=(height, width), mode='bilinear',
+                                       align_corners=False)
+            losses['loss_sem'] = self.sem_loss(logits, labels, ignore_index=255)
+        if self.triplet_loss is not None:
+            loss, count = self.triplet_loss(
+                [decoded['features'][b] for b in self.triplet_blocks], labels,
+                return_count=True)
+            losses[self.triplet_loss.loss_name] = loss
+            losses['sgt_patches'] = count.float().detach()
         return losses
 
-    def _sem_loss(self, feats, data_samples: SampleList, size) -> Tensor:
-        logits = self.sem_decoder(feats)['outputs'][0]
-        if logits.shape[-2:] != size:
-            logits = F.interpolate(logits, size=size, mode='bilinear',
-                                   align_corners=False)
+    def _labels(self, data_samples: SampleList) -> Tensor:
+        """``(B, H, W)`` int64 labels from ``sem_label_field``."""
         labels = []
         for sample in data_samples:
             if self.sem_label_field not in sample:
                 raise KeyError(f'{sample.metainfo.get("img_path")} has no '
-                               f'`{self.sem_label_field}` for the semantic decoder; '
-                               'load (pseudo-)labels or drop `sem_decoder`')
+                               f'`{self.sem_label_field}` for the semantic decoder / '
+                               'feature loss; load (pseudo-)labels or drop them')
             labels.append(getattr(sample, self.sem_label_field).data[0])
-        return self.sem_loss(logits, torch.stack(labels).long(), ignore_index=255)
+        return torch.stack(labels).long()
 
     # ------------------------------------------------------------ inference
     def predict(self, inputs: Tensor,
@@ -205,15 +255,13 @@ class SelfSupervisedDepthEstimator(BaseModel):
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
         """``(depth (B, 1, H, W) metres, logits (B, C, H, W) or None)``."""
-        feats, decoded = self.depth_outputs(inputs)
+        decoded, sem_decoded = self.decode(inputs)
         disp = decoded['outputs'][0]
         if disp.shape[-2:] != inputs.shape[-2:]:
             disp = F.interpolate(disp, size=inputs.shape[-2:], mode='bilinear',
                                  align_corners=False)
         _, depth = disp_to_depth(disp, self.min_depth, self.max_depth)
-        logits = None
-        if self.sem_decoder is not None:
-            logits = self.sem_decoder(feats)['outputs'][0]
+        logits = sem_decoded['outputs'][0] if sem_decoded is not None else None
         return depth, logits
 
     def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
