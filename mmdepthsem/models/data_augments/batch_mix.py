@@ -5,20 +5,17 @@ import torch
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
+from mmdepthsem.datasets.transforms.formatting import PIXEL_FIELDS
 from mmdepthsem.datasets.transforms.mixing import (BaseMixTransform, MixPlan,
                                                    apply_plan_to_tensors)
+from mmdepthsem.datasets.transforms.mixing.mix_plan import (MIX_LABEL_KEYS,
+                                                            MIX_ZERO_KEYS)
 from mmdepthsem.registry import MODELS, TRANSFORMS
 
-#: Data-sample pixel field -> the pipeline key the planners and plans use.
-SAMPLE_FIELD_KEYS = {
-    'gt_sem_seg': 'gt_seg_map',
-    'gt_pseudo_sem_seg': 'gt_pseudo_seg_map',
-    'gt_fg_mask': 'gt_fg_mask',
-    'gt_depth_map': 'gt_depth_map',
-    'gt_disparity_map': 'gt_disparity_map',
-    'gt_pseudo_conf': 'gt_pseudo_conf',
-    'est_depth_map': 'est_depth_map',
-}
+#: Data-sample pixel field -> the pipeline key the planners and plans use (the
+#: inverse of the packing map, for the fields a mix changes).
+SAMPLE_FIELD_KEYS = {field: key for key, (field, _) in PIXEL_FIELDS.items()
+                     if key in MIX_LABEL_KEYS + MIX_ZERO_KEYS}
 
 
 def sample_fields(sample) -> Dict[str, Tensor]:

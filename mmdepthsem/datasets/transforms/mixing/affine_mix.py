@@ -7,7 +7,7 @@ import torch
 from mmdepthsem.registry import TRANSFORMS
 from .base_mix import BaseMixTransform
 from .depth_mix import closer_mask
-from .mix_plan import MixPlan, MixView, require_depth, warp_tensor
+from .mix_plan import MixPlan, MixView, require_depth, warp_partner_field
 
 
 @TRANSFORMS.register_module()
@@ -70,11 +70,11 @@ class AffineMix(BaseMixTransform):
         scale = float(rng.uniform(*self.scale_range))
         shift = (float(rng.uniform(-self.shift, self.shift)),
                  float(rng.uniform(-self.shift, self.shift)))
-        affine = self.affine_matrix(first.hw, scale, shift).to(d1.device)
-        d2_warped = warp_tensor(d2[None].float(), affine, 'nearest', 0.0)[0] / scale
-        mask = closer_mask(d1, d2_warped, self.epsilon, space='depth')
-        return MixPlan(mask=mask, affine=affine, depth_gain=1.0 / scale,
-                       info=dict(scale=scale, shift=shift))
+        plan = MixPlan(affine=self.affine_matrix(first.hw, scale, shift).to(d1.device),
+                       depth_gain=1.0 / scale, info=dict(scale=scale, shift=shift))
+        d2_warped = warp_partner_field('gt_depth_map', d2[None].float(), plan)[0]
+        plan.mask = closer_mask(d1, d2_warped, self.epsilon, space='depth')
+        return plan
 
     def __repr__(self) -> str:
         return (f'{self.name}(scale_range={self.scale_range}, shift={self.shift}, '

@@ -23,12 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-#: Image-like keys of a pipeline ``results`` dict that mixing changes.
-MIX_IMAGE_KEYS = ('img', 'img_clean')
-#: Label maps: mixed by the plan, padded with 255 where a warp leaves no source.
-MIX_LABEL_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map', 'gt_fg_mask')
-#: Continuous maps: mixed by the plan, 0 (invalid) where a warp leaves no source.
-MIX_ZERO_KEYS = ('gt_depth_map', 'gt_disparity_map', 'gt_pseudo_conf', 'est_depth_map')
+from ..geometric import IMAGE_KEYS, LABEL_KEYS, ZERO_PAD_KEYS
+
+# The fields a mix changes are the ones geometric transforms move: images, label
+# maps (255 where a warp leaves no source) and continuous maps (0 there).
+MIX_IMAGE_KEYS = IMAGE_KEYS
+MIX_LABEL_KEYS = LABEL_KEYS
+MIX_ZERO_KEYS = ZERO_PAD_KEYS
 #: Maps holding metric depth, which a zooming warp divides by its scale.
 DEPTH_KEYS = ('gt_depth_map', 'est_depth_map')
 #: Where a planner reads depth from (``mask_source`` of the depth-based mixes).
@@ -82,6 +83,20 @@ class MixPlan:
     depth_gain: float = 1.0
     paint: Optional[Tuple[Tensor, Tensor]] = None
     info: Dict = field(default_factory=dict)
+    _warp_cache: Optional[tuple] = field(default=None, repr=False, compare=False)
+
+    def warp_geometry(self, hw: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+        """``grid_sample`` grid and the mask of output pixels with a source,
+        computed once per plan and shared by every warped field."""
+        cached = self._warp_cache
+        if cached is None or cached[0] != tuple(hw):
+            grid = _sampling_grid(self.affine, tuple(hw))
+            inside = F.grid_sample(torch.ones((1, 1) + tuple(hw), device=grid.device),
+                                   grid, mode='nearest', padding_mode='zeros',
+                                   align_corners=False)[0] > 0.5
+            cached = (tuple(hw), grid, inside)
+            self._warp_cache = cached
+        return cached[1], cached[2]
 
     @property
     def uses_partner(self) -> bool:
@@ -181,22 +196,32 @@ def _sampling_grid(affine: Tensor, hw: Tuple[int, int]) -> Tensor:
     return torch.stack([gx, gy], -1)[None]
 
 
-def warp_tensor(x: Tensor, affine: Tensor, mode: str, fill: float) -> Tensor:
-    """Warp a ``(C, H, W)`` tensor by ``affine`` (output px -> source px).
+def warp_tensor(x: Tensor, grid: Tensor, inside: Tensor, mode: str,
+                fill: float) -> Tensor:
+    """Resample a ``(C, H, W)`` tensor at ``grid`` (see :meth:`MixPlan.warp_geometry`).
 
     ``mode`` is ``'bilinear'`` (images; rounded back to integers) or ``'nearest'``
-    (labels, depth). Output pixels whose source lies outside get ``fill``.
+    (labels, depth). Output pixels outside ``inside`` get ``fill``.
     """
-    grid = _sampling_grid(affine, tuple(x.shape[-2:]))
-    src = x[None].float()
-    out = F.grid_sample(src, grid, mode=mode, padding_mode='zeros',
+    out = F.grid_sample(x[None].float(), grid, mode=mode, padding_mode='zeros',
                         align_corners=False)[0]
-    inside = F.grid_sample(torch.ones_like(src[:, :1]), grid, mode='nearest',
-                           padding_mode='zeros', align_corners=False)[0] > 0.5
     if mode == 'bilinear':
         out = out.round()
     out = torch.where(inside, out, torch.full_like(out, fill))
     return out.to(x.dtype)
+
+
+def warp_partner_field(key: str, x: Tensor, plan: MixPlan) -> Tensor:
+    """The partner's ``(C, H, W)`` field ``key`` as the plan's warp sees it."""
+    if plan.affine is None:
+        return x
+    grid, inside = plan.warp_geometry(tuple(x.shape[-2:]))
+    is_image = key in MIX_IMAGE_KEYS
+    fill = 0.0 if (is_image or key in MIX_ZERO_KEYS) else 255.0
+    out = warp_tensor(x, grid, inside, 'bilinear' if is_image else 'nearest', fill)
+    if key in DEPTH_KEYS and plan.depth_gain != 1.0:
+        out = out * plan.depth_gain
+    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -215,13 +240,7 @@ def _from_chw(t: Tensor, like: np.ndarray) -> np.ndarray:
 def _warped_second(key: str, arr: np.ndarray, plan: MixPlan) -> np.ndarray:
     if plan.affine is None:
         return arr
-    is_image = key in MIX_IMAGE_KEYS
-    fill = 0.0 if (is_image or key in MIX_ZERO_KEYS) else 255.0
-    out = warp_tensor(_as_chw(arr), plan.affine, 'bilinear' if is_image else 'nearest',
-                      fill)
-    if key in DEPTH_KEYS and plan.depth_gain != 1.0:
-        out = out * plan.depth_gain
-    return _from_chw(out, arr)
+    return _from_chw(warp_partner_field(key, _as_chw(arr), plan), arr)
 
 
 def mix_field_keys(results: dict) -> Sequence[str]:
@@ -286,14 +305,7 @@ def apply_plan_to_tensors(first: Dict[str, Tensor], second: Dict[str, Tensor],
     if plan.uses_partner:
         mask = plan.mask
         for key, a in first.items():
-            b = second[key]
-            if plan.affine is not None:
-                is_image = key in MIX_IMAGE_KEYS
-                fill = 0.0 if (is_image or key in MIX_ZERO_KEYS) else 255.0
-                b = warp_tensor(b, plan.affine, 'bilinear' if is_image else 'nearest',
-                                fill)
-                if key in DEPTH_KEYS and plan.depth_gain != 1.0:
-                    b = b * plan.depth_gain
+            b = warp_partner_field(key, second[key], plan)
             out[key] = torch.where(mask.expand_as(a), a, b)
     if plan.paint is not None:
         region, gray = plan.paint

@@ -47,34 +47,20 @@ class NearFarMix(BaseMixTransform):
                              f'0 <= D_min < D_max metres, got {tuple(depth_range)}')
         self.depth_range = (d_min, d_max)
 
-    def threshold_interval(self, first: MixView, second: MixView):
-        """``(lo, hi)`` of the threshold draw, or ``None`` when it is empty."""
+    def plan(self, first: MixView, second: Optional[MixView],
+             rng=np.random) -> MixPlan:
         d1 = require_depth(first, self.name, self.mask_source)
         d2 = require_depth(second, self.name, self.mask_source)
         v1, v2 = valid_depth(d1), valid_depth(d2)
         if not bool(v1.any()) or not bool(v2.any()):
-            return None
+            return MixPlan.unchanged('empty_interval')
         lo = max(float(d1[v1].min()), self.depth_range[0])
         hi = min(float(d2[v2].max()), self.depth_range[1])
-        return (lo, hi) if lo < hi else None
-
-    def plan(self, first: MixView, second: Optional[MixView],
-             rng=np.random) -> MixPlan:
-        interval = self.threshold_interval(first, second)
-        if interval is None:
+        if lo >= hi:
             return MixPlan.unchanged('empty_interval')
-        thr = float(rng.uniform(*interval))
-        return self.plan_with_threshold(first, thr, interval)
-
-    def plan_with_threshold(self, first: MixView, thr: float,
-                            interval=None) -> MixPlan:
-        """The plan for a given threshold (metres); eq. 7's ``M1``."""
-        depth = first.depth
-        mask = valid_depth(depth) & (depth <= thr)
-        info = dict(thr=thr)
-        if interval is not None:
-            info.update(lo=interval[0], hi=interval[1])
-        return MixPlan(mask=mask, info=info)
+        thr = float(rng.uniform(lo, hi))
+        # eq. 7's M1: valid near pixels of image 1
+        return MixPlan(mask=v1 & (d1 <= thr), info=dict(thr=thr, lo=lo, hi=hi))
 
     def __repr__(self) -> str:
         return (f'{self.name}(depth_range={self.depth_range}, prob={self.prob}, '
