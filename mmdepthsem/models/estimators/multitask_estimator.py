@@ -1,9 +1,8 @@
 """Supervised / semi-supervised multi-task estimator: one encoder, two heads."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from mmseg.utils import add_prefix
 from torch import Tensor
@@ -11,12 +10,11 @@ from torch import Tensor
 from mmdepthsem.models.data_augments import mix_like
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
-
-SampleList = List[DepthSemDataSample]
+from .base_estimator import BaseDepthSemEstimator, SampleList
 
 
 @MODELS.register_module()
-class MultiTaskEstimator(BaseModel):
+class MultiTaskEstimator(BaseDepthSemEstimator):
     """Joint depth estimation and semantic segmentation from one image.
 
     Data flow::
@@ -208,16 +206,6 @@ class MultiTaskEstimator(BaseModel):
         logits = self.sem_head(sem_feats) if self.with_sem else None
         return depth, logits
 
-    def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList, Tuple]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise ValueError(f'MultiTaskEstimator: invalid mode {mode!r}; use '
-                         "'loss', 'predict' or 'tensor'")
 
     @staticmethod
     def _restore(maps: Tensor, meta: dict, mode: str) -> Tensor:

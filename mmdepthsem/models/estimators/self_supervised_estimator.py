@@ -1,22 +1,20 @@
 """Monodepth2-style self-supervised depth (+ a semantic decoder on pseudo-labels)."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
 from ..decode_heads.monodepth_decoder import BLOCKS as DECODER_BLOCKS
 from ..utils.camera_geometry import disp_to_depth, warp_frame
+from .base_estimator import BaseDepthSemEstimator, SampleList
 from .multitask_estimator import attach_predictions
-
-SampleList = List[DepthSemDataSample]
 
 
 @MODELS.register_module()
-class SelfSupervisedDepthEstimator(BaseModel):
+class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     """Depth from video without depth labels; optionally semantics from pseudo-labels.
 
     Training (Monodepth2, followed by FSRE, SGRE and SDE-Seg)::
@@ -263,14 +261,3 @@ class SelfSupervisedDepthEstimator(BaseModel):
         _, depth = disp_to_depth(disp, self.min_depth, self.max_depth)
         logits = sem_decoded['outputs'][0] if sem_decoded is not None else None
         return depth, logits
-
-    def forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None,
-                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList, Tuple]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise ValueError(f'SelfSupervisedDepthEstimator: invalid mode {mode!r}; use '
-                         "'loss', 'predict' or 'tensor'")
