@@ -3,5 +3,6 @@ from .base_dataset import BaseDepthSemDataset  # noqa: F401
 from .cityscapes import CityscapesDepthSemDataset  # noqa: F401
 from .file_list import FileListDepthDataset  # noqa: F401
 from .kitti import KITTIRawDataset  # noqa: F401
+from .kitti_semantics import KITTISemanticsDataset  # noqa: F401
 from .nyu import NYUv2Dataset, NYUv2DenseDataset  # noqa: F401
 from .dataset_wrappers import MixedSampleDataset  # noqa: F401

@@ -1,6 +1,6 @@
 """Cityscapes with semantic labels, disparity-derived depth and sequence neighbours."""
 import json
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmengine.fileio as fileio
 from mmseg.datasets import CityscapesDataset
@@ -14,6 +14,46 @@ IMG_SUFFIX = '_leftImg8bit.png'
 #: 0-based position of the annotated frame in its 30-frame snippet (the 20th).
 ANNOTATED_FRAME_POSITION = 19
 SNIPPET_LENGTH = 30
+
+#: (id, name, train id) of the official Cityscapes label definition.
+CITYSCAPES_LABELS: Tuple[Tuple[int, str, int], ...] = (
+    (0, 'unlabeled', 255),
+    (1, 'ego vehicle', 255),
+    (2, 'rectification border', 255),
+    (3, 'out of roi', 255),
+    (4, 'static', 255),
+    (5, 'dynamic', 255),
+    (6, 'ground', 255),
+    (7, 'road', 0),
+    (8, 'sidewalk', 1),
+    (9, 'parking', 255),
+    (10, 'rail track', 255),
+    (11, 'building', 2),
+    (12, 'wall', 3),
+    (13, 'fence', 4),
+    (14, 'guard rail', 255),
+    (15, 'bridge', 255),
+    (16, 'tunnel', 255),
+    (17, 'pole', 5),
+    (18, 'polegroup', 255),
+    (19, 'traffic light', 6),
+    (20, 'traffic sign', 7),
+    (21, 'vegetation', 8),
+    (22, 'terrain', 9),
+    (23, 'sky', 10),
+    (24, 'person', 11),
+    (25, 'rider', 12),
+    (26, 'car', 13),
+    (27, 'truck', 14),
+    (28, 'bus', 15),
+    (29, 'caravan', 255),
+    (30, 'trailer', 255),
+    (31, 'train', 16),
+    (32, 'motorcycle', 17),
+    (33, 'bicycle', 18),
+)
+#: Official label id → train id (0..18, 255 = ignored in training).
+LABEL_ID_TO_TRAIN_ID: Dict[int, int] = {i: t for i, _, t in CITYSCAPES_LABELS}
 
 
 def read_cityscapes_camera(path: str, backend_args: Optional[dict] = None) -> dict:

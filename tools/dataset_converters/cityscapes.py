@@ -2,7 +2,8 @@
 
 For users who downloaded ``gtFine`` but have not run the official
 ``createTrainIdLabelImgs.py`` (or mmseg's converter). The official id → train-id
-table is below as data; ids without a train id become 255 (ignore).
+table is ``mmdepthsem.datasets.cityscapes.CITYSCAPES_LABELS``; ids without a train id
+become 255 (ignore).
 
 Command::
 
@@ -24,24 +25,9 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-IGNORE_INDEX = 255
+from mmdepthsem.datasets.cityscapes import CITYSCAPES_LABELS
 
-#: (id, name, train id) of the official Cityscapes label definition.
-CITYSCAPES_LABELS = ((0, 'unlabeled', 255), (1, 'ego vehicle',
-                                             255), (2, 'rectification border', 255),
-                     (3, 'out of roi', 255), (4, 'static', 255), (5, 'dynamic', 255),
-                     (6, 'ground', 255), (7, 'road', 0), (8, 'sidewalk', 1),
-                     (9, 'parking', 255), (10, 'rail track', 255), (11, 'building', 2),
-                     (12, 'wall', 3), (13, 'fence', 4), (14, 'guard rail',
-                                                         255), (15, 'bridge',
-                                                                255), (16, 'tunnel', 255),
-                     (17, 'pole', 5), (18, 'polegroup', 255), (19, 'traffic light', 6),
-                     (20, 'traffic sign', 7), (21, 'vegetation', 8), (22, 'terrain', 9),
-                     (23, 'sky', 10), (24, 'person', 11), (25, 'rider', 12),
-                     (26, 'car', 13), (27, 'truck', 14), (28, 'bus', 15), (29, 'caravan',
-                                                                           255),
-                     (30, 'trailer', 255), (31, 'train', 16), (32, 'motorcycle',
-                                                               17), (33, 'bicycle', 18))
+IGNORE_INDEX = 255
 
 LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'

@@ -14,6 +14,17 @@ Layout under ``root`` (see ``/work/shared/DATA_FORMATS.md``)::
     splits/supervised/eigen_{train,test}_files_with_gt.txt
                                             "<rgb> <depth> <focal>", rgb relative to
                                             root, depth to data_depth_annotated/
+    pseudo_labels/renderer/<date>/<drive>/image_0{2,3}/%010d.png
+                                            uint8 Cityscapes train ids (255 ignore) of
+                                            every training-drive frame
+    data_semantics/training/image_2/%06d_10.png
+    data_semantics/training/semantic/%06d_10.png
+                                            KITTI-2015 semantic benchmark layout:
+                                            test-drive frames, Cityscapes label ids
+
+The ``pseudo_labels`` folder stands in for the output of
+``tools/generate_pseudo_labels.py`` (a Cityscapes-trained teacher run over KITTI, as
+FSRE/SGRE/SDE-Seg do): here the renderer's exact labels, so demos need no teacher.
 
 ``root`` is thus both the KITTI raw root and the folder of the split files.
 
@@ -37,6 +48,7 @@ import numpy as np
 from .renderer import RenderResult, cast_rays, render
 from .scene import Scene
 from .sequences import sequence_rng, street_sequence
+from .classes import cityscapes_train_id_lut
 from .trajectory import invert_pose, make_pose, rot_x, rot_y, rot_z
 from .writing import (WriteResult, depth_png, parallel_map, write_gray, write_lines,
                       write_rgb)
@@ -44,6 +56,10 @@ from .writing import (WriteResult, depth_png, parallel_map, write_gray, write_li
 KITTI_DATE = '2011_09_26'
 ANNOTATED_DIR = 'data_depth_annotated'
 SPLITS_DIR = 'splits'
+PSEUDO_LABEL_DIR = 'pseudo_labels/renderer'
+SEMANTICS_DIR = 'data_semantics/training'
+#: Every how many test-drive frames one goes into the semantic benchmark layout.
+SEMANTICS_FRAME_STRIDE = 2
 #: Normalised intrinsics (the values self-supervised methods assume): fx = 0.58 W, ...
 FX_PER_WIDTH, FY_PER_HEIGHT, CX_PER_WIDTH, CY_PER_HEIGHT = 0.58, 1.92, 0.5, 0.5
 #: Distance between the centres of cameras 02 and 03, metres.
@@ -405,7 +421,29 @@ def _frame_job(job: Tuple[int, int, int, KITTIConfig, str]) -> List[str]:
     }
     for rel, depth in ann_files.items():
         write_gray(root / rel, depth_png(depth, DEPTH_PNG_SCALE))
-    return list(files) + [velo_rel] + list(ann_files)
+    written = list(files) + [velo_rel] + list(ann_files)
+    label_ids = {cam: view.label.astype(np.uint8)
+                 for cam, view in (('02', out.left), ('03', out.right))}
+    if drive < config.num_drives - config.num_test_drives:
+        for cam, ids in label_ids.items():
+            rel = f'{PSEUDO_LABEL_DIR}/{seq}/image_{cam}/{frame:010d}.png'
+            write_gray(root / rel, cityscapes_train_id_lut()[ids])
+            written.append(rel)
+    elif frame % SEMANTICS_FRAME_STRIDE == 0:
+        index = semantics_index(config, drive, frame)
+        rel_img = f'{SEMANTICS_DIR}/image_2/{index:06d}_10.png'
+        rel_sem = f'{SEMANTICS_DIR}/semantic/{index:06d}_10.png'
+        write_rgb(root / rel_img, out.left.rgb)
+        write_gray(root / rel_sem, label_ids['02'])
+        written += [rel_img, rel_sem]
+    return written
+
+
+def semantics_index(config: KITTIConfig, drive: int, frame: int) -> int:
+    """Index of a test-drive frame in the semantic benchmark layout."""
+    first_test = config.num_drives - config.num_test_drives
+    per_drive = -(-config.frames_per_drive // SEMANTICS_FRAME_STRIDE)
+    return (drive - first_test) * per_drive + frame // SEMANTICS_FRAME_STRIDE
 
 
 def _split_lines(seed: int, config: KITTIConfig) -> Dict[str, List[str]]:

@@ -154,8 +154,10 @@ def _ground(rng: np.random.Generator, lay: StreetLayout, x_lo: float,
     road_mat = Material(
         'asphalt',
         jitter_color(rng, ASPHALT, 0.03),
-        scale=0.6,
-        contrast=0.12,
+        # patches of worn and patched asphalt a metre or two wide, visible at low
+        # resolution too: self-supervised depth needs texture on the road
+        scale=2.0,
+        contrast=0.7,
         seed=new_seed(rng),
         params=(0.0, lay.lane_width, -lay.lane_width, 9.0, 0.35, 0.15))
     paving = Material(
