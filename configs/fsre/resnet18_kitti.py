@@ -5,25 +5,10 @@
 # l = 1, 2, 3; K = 5, m = 0.3, delta = 0.1). 192x640, batch 12, Adam 1.5e-4,
 # 20 epochs, x0.1 at epochs 10 and 15, beta = 0.001.
 _base_ = [
-    '../_base_/models/monodepth2_resnet18.py',
+    '../_base_/models/fsre_resnet18.py',
     '../_base_/datasets/kitti_eigen_zhou_selfsup.py',
     '../_base_/default_runtime.py',
 ]
-num_classes = 19
-decoder_widths = {4: 256, 3: 128, 2: 64}
-model = dict(
-    sem_decoder=dict(type='MonodepthDepthDecoder', in_channels=(64, 64, 128, 256, 512),
-                     out_channels=num_classes, out_activation=None, scales=(0, )),
-    sem_loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.3,
-                  avg_non_ignore=True),
-    sem_label_field='gt_pseudo_sem_seg',
-    cross_task_blocks={
-        b: dict(type='BidirectionalCMA', channels=c, num_embeddings=4)
-        for b, c in decoder_widths.items()
-    },
-    triplet_loss=dict(type='SemanticGuidedTripletLoss', kernel_size=5, margin=0.3,
-                      loss_weight=0.1),
-    triplet_blocks=(3, 2, 1))
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='Adam', lr=1.5e-4, betas=(0.9, 0.999)))
 param_scheduler = [

@@ -1,24 +1,19 @@
-# Demo of the self-supervised framework: Monodepth2-style training (frames -1, 0, +1,
-# no depth labels) of a ResNet-18 depth + pose network from scratch on the embedded
-# synthetic KITTI-format drives (`make data`), evaluated with per-image median scaling,
-# Garg crop and 80 m cap. Runs on CPU in minutes.
+# Demo of the self-supervised framework and the baseline of the FSRE demo: Monodepth2
+# (ResNet-18 depth + pose networks from scratch; frames -1, 0, +1; no depth labels)
+# on the embedded synthetic drives at 64x224 (`make data`), evaluated with per-image
+# median scaling, Garg crop and 80 m cap. configs/fsre/resnet18_synthetic_kitti.py
+# is the same run with FSRE's additions. CPU, minutes.
 _base_ = [
     '../_base_/models/monodepth2_resnet18.py',
-    '../_base_/datasets/synthetic_kitti.py',
+    '../_base_/datasets/synthetic_kitti_selfsup.py',
     '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_adam_40k.py',
+    '../_base_/schedules/schedule_selfsup_demo.py',
 ]
-max_iters = 600
+# No auto-masking: the synthetic drives have no static frames and nothing moving with
+# the camera, and at 64x224 the road's texture is faint enough that the identity
+# reprojection wins on about half the pixels, which auto-masking would drop from the
+# loss (docs/selfsup.md measures the difference). The paper configs keep it.
 model = dict(
     backbone=dict(pretrained=False),
-    pose_net=dict(encoder=dict(checkpoint=None)))
-train_dataloader = dict(batch_size=4)
-val_evaluator = [dict(type='DepthMetric', crop='kitti_garg', max_depth=80.0,
-                      median_scaling=True)]
-test_evaluator = val_evaluator
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=False, milestones=[450],
-                        gamma=0.1)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=300)
-default_hooks = dict(logger=dict(interval=25),
-                     checkpoint=dict(interval=300, max_keep_ckpts=2))
+    pose_net=dict(encoder=dict(checkpoint=None)),
+    photometric_loss=dict(automask=False))

@@ -1,0 +1,6 @@
+# FSRE Table 3b, row K = 7: L_CE + L_SGT (no CMA; blocks b = 3, 2, 1) with a 7x7
+# local patch; the loss sets the count threshold T = K - 1 = 6 itself
+# (threshold=-1). Changes from ../resnet18_kitti.py: no CMA; kernel_size.
+# Paper: AbsRel 0.110, SqRel 0.776, d1 0.880.
+_base_ = ['../resnet18_kitti.py']
+model = dict(cross_task_blocks=None, triplet_loss=dict(kernel_size=7))
