@@ -4,6 +4,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.profiler import record_function
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
@@ -37,6 +38,10 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     over scales of β/2^s-weighted smoothness), ``loss_sem`` (γ-weighted
     cross-entropy); logged, not optimised: ``automask_ratio`` (share of pixels where a
     warped source beat the identity).
+
+    The training forward is split into the profiler ranges ``selfsup/depth``
+    (encoder, decoders, cross-task modules), ``selfsup/pose``, ``selfsup/warp`` and
+    ``selfsup/loss`` (``tools/analysis_tools/benchmark_selfsup.py``).
 
     Args:
         backbone: Shared encoder returning five features at strides 2..32 (e.g.
@@ -174,53 +179,60 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """The self-supervised losses of one batch; see the class docstring."""
         height, width = inputs.shape[-2:]
-        decoded, sem_decoded = self.decode(inputs)
-        frames = self._source_frames(data_samples, 'frames')
-        clean_key = 'frames_clean' if all('frames_clean' in s for s in data_samples) \
-            else 'frames'
-        sources = self.to_unit_range(self._source_frames(data_samples, clean_key))
-        target = self.to_unit_range(torch.stack([
-            s.img_clean if 'img_clean' in s else inputs[i]
-            for i, s in enumerate(data_samples)]))
-        intrinsics = torch.stack([s.intrinsics for s in data_samples]).to(inputs)
-        poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
-                 for n, frame_id in enumerate(self.frame_ids)]
+        with record_function('selfsup/depth'):
+            decoded, sem_decoded = self.decode(inputs)
+        with record_function('selfsup/pose'):
+            frames = self._source_frames(data_samples, 'frames')
+            poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
+                     for n, frame_id in enumerate(self.frame_ids)]
+        with record_function('selfsup/warp'):  # the [0, 1] images the views use
+            clean_key = 'frames_clean' \
+                if all('frames_clean' in s for s in data_samples) else 'frames'
+            sources = self.to_unit_range(self._source_frames(data_samples, clean_key))
+            target = self.to_unit_range(torch.stack([
+                s.img_clean if 'img_clean' in s else inputs[i]
+                for i, s in enumerate(data_samples)]))
+            intrinsics = torch.stack([s.intrinsics for s in data_samples]).to(inputs)
 
         photometric, smooth, automask = [], [], []
         for scale in self.scales:
-            disp = decoded['outputs'][scale]
-            full = F.interpolate(disp, size=(height, width), mode='bilinear',
-                                 align_corners=False)
-            _, depth = disp_to_depth(full, self.min_depth, self.max_depth)
-            warped = torch.stack([
-                warp_frame(sources[:, n], depth, intrinsics, pose)[0]
-                for n, pose in enumerate(poses)], dim=1)
-            loss_map, mask = self.photometric_loss.loss_map(target, warped, sources)
-            photometric.append(loss_map.mean())
-            automask.append(mask.float().mean())
-            scaled_target = F.interpolate(target, size=disp.shape[-2:],
-                                          mode='bilinear', align_corners=False)
-            smooth.append(self.smoothness_loss(disp, scaled_target, scale))
-        losses = {
-            'loss_photometric': self.photometric_loss.loss_weight *
-            torch.stack(photometric).mean(),
-            'loss_smooth': torch.stack(smooth).mean(),
-            'automask_ratio': torch.stack(automask).mean().detach(),
-        }
-        if self.sem_decoder is not None or self.triplet_loss is not None:
-            labels = self._labels(data_samples)
-        if self.sem_decoder is not None:
-            logits = sem_decoded['outputs'][0]
-            if logits.shape[-2:] != (height, width):
-                logits = F.interpolate(logits, size=(height, width), mode='bilinear',
-                                       align_corners=False)
-            losses['loss_sem'] = self.sem_loss(logits, labels, ignore_index=255)
-        if self.triplet_loss is not None:
-            loss, count = self.triplet_loss(
-                [decoded['features'][b] for b in self.triplet_blocks], labels,
-                return_count=True)
-            losses[self.triplet_loss.loss_name] = loss
-            losses['sgt_patches'] = count.float().detach()
+            with record_function('selfsup/warp'):
+                disp = decoded['outputs'][scale]
+                full = F.interpolate(disp, size=(height, width), mode='bilinear',
+                                     align_corners=False)
+                _, depth = disp_to_depth(full, self.min_depth, self.max_depth)
+                warped = torch.stack([
+                    warp_frame(sources[:, n], depth, intrinsics, pose)[0]
+                    for n, pose in enumerate(poses)], dim=1)
+            with record_function('selfsup/loss'):
+                loss_map, mask = self.photometric_loss.loss_map(target, warped,
+                                                                sources)
+                photometric.append(loss_map.mean())
+                automask.append(mask.float().mean())
+                scaled_target = F.interpolate(target, size=disp.shape[-2:],
+                                              mode='bilinear', align_corners=False)
+                smooth.append(self.smoothness_loss(disp, scaled_target, scale))
+        with record_function('selfsup/loss'):
+            losses = {
+                'loss_photometric': self.photometric_loss.loss_weight *
+                torch.stack(photometric).mean(),
+                'loss_smooth': torch.stack(smooth).mean(),
+                'automask_ratio': torch.stack(automask).mean().detach(),
+            }
+            if self.sem_decoder is not None or self.triplet_loss is not None:
+                labels = self._labels(data_samples)
+            if self.sem_decoder is not None:
+                logits = sem_decoded['outputs'][0]
+                if logits.shape[-2:] != (height, width):
+                    logits = F.interpolate(logits, size=(height, width),
+                                           mode='bilinear', align_corners=False)
+                losses['loss_sem'] = self.sem_loss(logits, labels, ignore_index=255)
+            if self.triplet_loss is not None:
+                loss, count = self.triplet_loss(
+                    [decoded['features'][b] for b in self.triplet_blocks], labels,
+                    return_count=True)
+                losses[self.triplet_loss.loss_name] = loss
+                losses['sgt_patches'] = count.float().detach()
         return losses
 
     def _labels(self, data_samples: SampleList) -> Tensor:
