@@ -8,13 +8,15 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo data clean help
+.PHONY: install test demo demo-selfsup demo-dss data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
 	@echo "make data     - render the embedded synthetic data (NYU, KITTI, Cityscapes formats)"
 	@echo "make demo     - train + evaluate the multi-task demo on embedded synthetic data"
 	@echo "make test     - run the whole test suite"
+	@echo "make demo-selfsup - Monodepth2 vs FSRE on the synthetic drives (~20 min on 2 cores)"
+	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms"
 
 install:
 	@bash tools/install_env.sh
@@ -30,6 +32,20 @@ data: install
 demo: data
 	@$(RUN) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
 	@$(RUN) demo/demo_report.py $(DEMO_CONFIG) $(DEMO_DIR) --show-dir $(DEMO_DIR)/pictures
+
+SELFSUP_BASELINE := configs/selfsup/monodepth2_resnet18_synthetic_kitti.py
+SELFSUP_METHOD   := configs/fsre/resnet18_synthetic_kitti.py
+SELFSUP_DIR      := work_dirs/demo_selfsup
+
+demo-selfsup: data
+	@$(RUN) tools/train.py $(SELFSUP_BASELINE) --work-dir $(SELFSUP_DIR)/monodepth2
+	@$(RUN) tools/train.py $(SELFSUP_METHOD) --work-dir $(SELFSUP_DIR)/fsre
+	@$(RUN) demo/selfsup_report.py $(SELFSUP_METHOD) $(SELFSUP_DIR)/fsre \
+		--baseline $(SELFSUP_BASELINE) $(SELFSUP_DIR)/monodepth2 \
+		--seg-config configs/fsre/resnet18_synthetic_kitti_semantics.py
+
+demo-dss: data
+	@$(RUN) demo/dss_ablation_report.py --work-dir work_dirs/demo_dss
 
 test: install
 	@$(RUN) -m pytest tests $$(ls -d projects/*/tests 2>/dev/null) $(PYTEST_ARGS); rc=$$?; \

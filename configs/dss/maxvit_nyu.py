@@ -16,10 +16,20 @@ crop_size = (480, 640)
 max_depth = 10.0
 pseudo_label_dir = 'pseudo_labels/ade20k'
 log_processor = dict(by_epoch=True)
+# Stage 2 of DSS's training starts from the stage-1 ADE20K run
+# (maxvit_ade20k_pretrain.py, which lists the two commands): mmengine's `Pretrained`
+# initialisation of the whole model (strict=False) runs in the runner's init_weights,
+# after the backbone's ImageNet weights, and logs the keys the file lacks: the
+# Symbiotic Transformer (task_neck.depth_guided / semantics_guided) and the depth head.
+# Only tools/train.py reads the file (also with --resume, whose checkpoint then
+# overwrites it); building the model and tools/test.py do not. Another file:
+# --cfg-options model.init_cfg.checkpoint=PATH; none: model.init_cfg=None.
+stage1_checkpoint = 'work_dirs/maxvit_ade20k_pretrain/epoch_30.pth'
 # NearFarMix (sec. 3.4), batch form on the training device, p = 0.5 (interpretation):
 # thr ~ U(max(d_min, D_min), min(d_max, D_max)) with D = 1.5-6.5 m.
 # Table 3's other mixes: ablations/maxvit_nyu_mix_*.py.
 model = dict(
+    init_cfg=dict(type='Pretrained', checkpoint=stage1_checkpoint),
     backbone=dict(img_size=crop_size),
     depth_head=dict(max_depth=max_depth),
     sem_head=dict(num_classes={{_base_.teacher_num_classes}}),

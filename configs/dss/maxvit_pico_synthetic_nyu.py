@@ -1,7 +1,9 @@
 # The DSS demo: the whole DSS model (MaxViT encoder, eq. 1 decoder, task necks,
 # Symbiotic Transformer with h=4, w=7, N_s=2, eq. 6 heads, SILog + Jaccard) shrunk to
 # MaxViT-pico from scratch, on the embedded synthetic NYU-format data with its own
-# 40-class labels (no teacher). Trains on CPU in a few minutes.
+# 40-class labels (no teacher), NearFarMix on. Trains on CPU in a few minutes.
+# Its two baselines (same data, schedule and seeds): demo/maxvit_pico_synthetic_nyu_
+# {no_nearfarmix,no_symbiosis}.py; `make demo-dss` trains all three with 3 seeds.
 #
 # Sizes: the synthetic images are 120x160; the data preprocessor pads them to 128x160
 # (size_divisor 32), which is the training crop, so MaxViT's 4x5 window/grid fits
@@ -20,7 +22,10 @@ model = dict(
     decode_neck=dict(in_channels=[32, 64, 128, 256], channels=[64, 96, 128]),
     task_neck=dict(in_channels=64, channels=64),
     depth_head=dict(in_channels=64, max_depth=10.0),
-    sem_head=dict(in_channels=64, num_classes=40, label_field='gt_sem_seg'))
+    sem_head=dict(in_channels=64, num_classes=40, label_field='gt_sem_seg'),
+    # NearFarMix as in the NYU paper config (batch form, D = 1.5-6.5 m, p = 0.5)
+    data_preprocessor=dict(batch_augments=[
+        dict(type='BatchNearFarMix', depth_range=(1.5, 6.5), prob=0.5)]))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadDepthAnnotation'),
@@ -29,7 +34,6 @@ train_pipeline = [
     dict(type='RandomResize', ratio_range=(1.1, 1.4), depth_mode='divide'),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
-    # NearFarMix: added with the mixing transforms
     dict(type='RandomGrayscale', prob=0.1),
     dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2, hue=0.05,
          prob=0.8),

@@ -87,9 +87,13 @@ def test_paper_configs_state_the_paper_values(name):
                                       'maxvit_kitti.py': (20.0, 60.0)}[name]
 
 
-def test_kitti_tests_the_full_crop_by_padding_to_the_partition():
+def test_kitti_tests_the_full_crop_with_sliding_training_crops():
     cfg = _load('maxvit_kitti.py')
     assert cfg.model.backbone.pad_to_partition is True
+    test_cfg = cfg.model.test_cfg
+    assert (test_cfg.mode, tuple(test_cfg.crop_size)) == ('slide', (352, 704))
+    # two windows (left 0 and 512) cover the 1216-pixel width exactly
+    assert 512 + 704 == 1216 and tuple(test_cfg.stride) == (352, 512)
     kb = next(s for s in cfg.test_dataloader.dataset.pipeline if s.type == 'KBCrop')
     assert (kb.height, kb.width) == (352, 1216)
 

@@ -47,7 +47,12 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
             Confidence goes to ``gt_pseudo_conf`` (1 where ground truth is kept,
             eq. 16 of SDE-Seg).
         train_cfg: Passed to the heads' ``loss``.
-        test_cfg: ``mode='whole'`` (default). Passed to the heads' ``predict``.
+        test_cfg: Inference mode, also passed to the heads' ``predict``:
+            ``dict(mode='whole')`` (default) runs the whole (padded) input at once;
+            ``dict(mode='slide', crop_size=(h, w), stride=(sh, sw))`` runs windows of
+            ``crop_size`` and averages the overlaps (:meth:`slide_inference`), for
+            backbones tied to the training crop (MaxViT's window/grid partition).
+            ``mode='tensor'`` forwards always run the whole input.
         data_preprocessor: :class:`DepthSemDataPreProcessor` config.
         init_cfg: mmengine init config.
     """
@@ -84,11 +89,33 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
             # The teacher labels the batch as it was before any batch mix.
             self.data_preprocessor.keep_unmixed = True
         self.train_cfg = train_cfg or {}
-        self.test_cfg = test_cfg or dict(mode='whole')
-        if self.test_cfg.get('mode', 'whole') != 'whole':
-            raise ValueError(f"MultiTaskEstimator: test_cfg.mode "
-                             f"{self.test_cfg['mode']!r} is not supported; use "
-                             "'whole'")
+        self.test_cfg = dict(test_cfg or dict(mode='whole'))
+        self.test_cfg.setdefault('mode', 'whole')
+        self._check_test_cfg(self.test_cfg)
+
+    @staticmethod
+    def _check_test_cfg(test_cfg: dict) -> None:
+        """Raise a ValueError naming the bad key of ``test_cfg``."""
+        mode = test_cfg['mode']
+        if mode not in ('whole', 'slide'):
+            raise ValueError(f"MultiTaskEstimator: test_cfg['mode'] must be 'whole' "
+                             f"or 'slide', got {mode!r}")
+        if mode == 'whole':
+            return
+        pairs = {}
+        for key in ('crop_size', 'stride'):
+            value = test_cfg.get(key)
+            if not (isinstance(value, (tuple, list)) and len(value) == 2
+                    and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                            for v in value)):
+                raise ValueError(f"MultiTaskEstimator: test_cfg['{key}'] must be a "
+                                 "pair of positive ints (h, w) with mode='slide', "
+                                 f'got {value!r}')
+            pairs[key] = tuple(value)
+        if any(s > c for s, c in zip(pairs['stride'], pairs['crop_size'])):
+            raise ValueError(f"MultiTaskEstimator: test_cfg['stride'] "
+                             f"{pairs['stride']} exceeds crop_size "
+                             f"{pairs['crop_size']}; the windows would leave gaps")
 
     @property
     def with_depth(self) -> bool:
@@ -190,12 +217,99 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
 
     def _predict_maps(self, inputs: Tensor, metas: List[dict]
                       ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+        """Depth and logits at the (padded) input size, by ``test_cfg['mode']``."""
+        if self.test_cfg['mode'] == 'slide':
+            return self.slide_inference(inputs, metas)
+        return self.whole_inference(inputs, metas)
+
+    def whole_inference(self, inputs: Tensor, metas: List[dict]
+                        ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+        """Run the whole batch through the network at once.
+
+        Args:
+            inputs: Normalised images ``(B, 3, H, W)``.
+            metas: Per-sample metainfo; the heads resize to ``img_shape``
+                (``pad_shape`` for mmseg heads), i.e. ``(H, W)``.
+
+        Returns:
+            ``(depth, logits)``: depth ``(B, 1, H, W)`` in metres and logits
+            ``(B, C, H, W)`` (before softmax/sigmoid); None for a missing head.
+        """
         depth_feats, sem_feats = self.task_features(inputs)
         depth = self.depth_head.predict(depth_feats, metas, self.test_cfg) \
             if self.with_depth else None
         logits = self.sem_head.predict(sem_feats, metas, self.test_cfg) \
             if self.with_sem else None
         return depth, logits
+
+    def slide_inference(self, inputs: Tensor, metas: List[dict]
+                        ) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+        """Run overlapping windows of ``test_cfg['crop_size']`` and average them.
+
+        Windows of ``crop_size = (h, w)`` start every ``stride = (sh, sw)`` pixels;
+        the last window in each direction is moved back to end at the border, so
+        the windows cover the input exactly and all have the crop size (the size
+        the backbone was built for). Every window goes through
+        :meth:`whole_inference`; each output pixel is the mean over the windows
+        covering it (a per-pixel count map):
+
+        - semantics: the **logits** are averaged, before softmax/sigmoid/argmax;
+        - depth: the **metric depth** maps (metres) are averaged, not disparity,
+          because the depth heads output depth directly, so no conversion is made
+          for the averaging.
+
+        An input smaller than the crop in a dimension is padded at the bottom /
+        right with the data preprocessor's ``pad_val`` (0 without one) up to the
+        crop, and that padding is cut from the outputs. Padding the data
+        preprocessor added earlier is left in and is removed later from
+        ``metainfo['padding_size']``, as in ``whole`` mode.
+
+        Args:
+            inputs: Normalised images ``(B, 3, H, W)``.
+            metas: Per-sample metainfo (the windows get copies with ``img_shape``
+                and ``pad_shape`` set to the crop size).
+
+        Returns:
+            ``(depth, logits)``: depth ``(B, 1, H, W)`` in metres and logits
+            ``(B, C, H, W)``; None for a missing head.
+        """
+        crop_h, crop_w = self.test_cfg['crop_size']
+        stride_h, stride_w = self.test_cfg['stride']
+        batch, _, height, width = inputs.shape
+        pad_h, pad_w = max(crop_h - height, 0), max(crop_w - width, 0)
+        if pad_h or pad_w:
+            inputs = F.pad(inputs, (0, pad_w, 0, pad_h),
+                           value=float(getattr(self.data_preprocessor, 'pad_val', 0)))
+        full_h, full_w = height + pad_h, width + pad_w
+        rows = -(-(full_h - crop_h) // stride_h) + 1  # ceil division
+        cols = -(-(full_w - crop_w) // stride_w) + 1
+        window_metas = [dict(meta, img_shape=(crop_h, crop_w),
+                             pad_shape=(crop_h, crop_w)) for meta in metas]
+        depth_sum = logits_sum = None
+        count = inputs.new_zeros((1, 1, full_h, full_w))
+        for row in range(rows):
+            top = min(row * stride_h, full_h - crop_h)
+            for col in range(cols):
+                left = min(col * stride_w, full_w - crop_w)
+                window = (Ellipsis, slice(top, top + crop_h),
+                          slice(left, left + crop_w))
+                depth, logits = self.whole_inference(inputs[window], window_metas)
+                if depth is not None:
+                    if depth_sum is None:
+                        depth_sum = depth.new_zeros((batch, depth.shape[1],
+                                                     full_h, full_w))
+                    depth_sum[window] += depth
+                if logits is not None:
+                    if logits_sum is None:
+                        logits_sum = logits.new_zeros((batch, logits.shape[1],
+                                                       full_h, full_w))
+                    logits_sum[window] += logits
+                count[window] += 1
+        outputs = []
+        for total in (depth_sum, logits_sum):
+            outputs.append(None if total is None
+                           else (total / count)[..., :height, :width])
+        return outputs[0], outputs[1]
 
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
                  ) -> Tuple[Optional[Tensor], Optional[Tensor]]:

@@ -48,6 +48,23 @@ def pad_to_multiple(x: Tensor, size: Size2) -> Tuple[Tensor, Optional[Tensor]]:
     return F.pad(x, (0, 0, 0, pad_w, 0, pad_h)), valid
 
 
+def naive_attention(query: Tensor, key: Tensor, value: Tensor,
+                    attn_mask: Optional[Tensor] = None,
+                    dropout_p: float = 0.0) -> Tensor:
+    """``softmax(Q K^T / sqrt(d) + mask) V`` with the ``(..., L, S)`` weights
+    materialised: the reference of :func:`F.scaled_dot_product_attention` (same
+    arguments and result), e.g. for ``tools/analysis_tools/benchmark_lgcat.py``."""
+    logits = (query * query.shape[-1]**-0.5) @ key.transpose(-2, -1)
+    if attn_mask is not None:
+        logits = logits + attn_mask
+    weights = F.dropout(logits.softmax(dim=-1), p=dropout_p) if dropout_p \
+        else logits.softmax(dim=-1)
+    return weights @ value
+
+
+ATTENTION_IMPLS = ('sdpa', 'naive')
+
+
 def partition(x: Tensor, size: Size2, mode: str) -> Tensor:
     """Split a channels-last map into windows (``'block'``) or grids (``'grid'``).
 
@@ -88,6 +105,9 @@ class PartitionCrossAttention(nn.Module):
         attn_drop: Dropout on the attention weights (training only).
         proj_drop: Dropout after the output projection and in the MLP.
         drop_path: Stochastic depth rate of both residual branches.
+        attn_impl: ``'sdpa'`` (default): ``F.scaled_dot_product_attention``;
+            ``'naive'``: :func:`naive_attention`, the attention weights
+            materialised (same result; the reference of the LG-CAT benchmark).
     """
 
     def __init__(self,
@@ -99,8 +119,13 @@ class PartitionCrossAttention(nn.Module):
                  qkv_bias: bool = True,
                  attn_drop: float = 0.0,
                  proj_drop: float = 0.0,
-                 drop_path: float = 0.0) -> None:
+                 drop_path: float = 0.0,
+                 attn_impl: str = 'sdpa') -> None:
         super().__init__()
+        if attn_impl not in ATTENTION_IMPLS:
+            raise ValueError(f'attn_impl must be one of {ATTENTION_IMPLS}, got '
+                             f'{attn_impl!r}')
+        self.attn_impl = attn_impl
         if partition_type not in ('block', 'grid'):
             raise ValueError(f"partition_type must be 'block' or 'grid', got "
                              f'{partition_type!r}')
@@ -172,7 +197,9 @@ class PartitionCrossAttention(nn.Module):
         k, v = self.kv(kv_tokens).view(n, length, 2, self.num_heads,
                                        head_dim).permute(2, 0, 3, 1, 4)
         mask = self.attention_mask(valid, batch).to(q.dtype)
-        out = F.scaled_dot_product_attention(
+        attention = F.scaled_dot_product_attention if self.attn_impl == 'sdpa' \
+            else naive_attention
+        out = attention(
             q, k, v, attn_mask=mask,
             dropout_p=self.attn_drop if self.training else 0.0)
         out = self.proj_drop(self.proj(out.transpose(1, 2).reshape(n, length, channels)))
@@ -269,6 +296,8 @@ class LGCAT(BaseModule):
         se_ratio: FusedMBConv squeeze-excite ratio (0.25; ``None`` disables).
         norm_cfg: FusedMBConv norm config.
         act_cfg: FusedMBConv activation config.
+        attn_impl: ``'sdpa'`` (default) or ``'naive'`` (materialised attention
+            weights), see :class:`PartitionCrossAttention`.
         init_cfg: mmengine init config.
     """
 
@@ -286,13 +315,15 @@ class LGCAT(BaseModule):
                  se_ratio: Optional[float] = 0.25,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='GELU'),
+                 attn_impl: str = 'sdpa',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_repeats < 1:
             raise ValueError(f'LGCAT: num_repeats must be >= 1, got {num_repeats}')
         attn_args = dict(num_heads=num_heads, window_size=window_size,
                          mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, attn_drop=attn_drop,
-                         proj_drop=proj_drop, drop_path=drop_path_rate)
+                         proj_drop=proj_drop, drop_path=drop_path_rate,
+                         attn_impl=attn_impl)
         self.block_attns = nn.ModuleList(
             BlockCrossAttention(embed_dims, **attn_args) for _ in range(num_repeats))
         self.grid_attns = nn.ModuleList(

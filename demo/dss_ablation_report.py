@@ -1,0 +1,104 @@
+"""Train the DSS demo and its two baselines with several seeds; print mean ± std.
+
+    python demo/dss_ablation_report.py [--seeds 0 1 2] [--work-dir work_dirs/demo_dss]
+        [--skip-train]
+
+Variants (same synthetic NYU data, schedule, iterations and seeds):
+
+- ``DSS``: ``configs/dss/maxvit_pico_synthetic_nyu.py`` (Symbiotic Transformer,
+  NearFarMix);
+- ``Table 3 baseline``: the same without NearFarMix;
+- ``Table 4 baseline``: the Symbiotic Transformer replaced by identity, NearFarMix on.
+
+Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` into
+``WORK_DIR/<variant>/seed<S>``; the newest checkpoint is then tested on the held-out
+rooms. The script prints δ<1.25, AbsRel and mIoU as mean ± std over the seeds and exits
+non-zero when DSS does not beat both baselines on the mean δ<1.25 and mIoU.
+"""
+import argparse
+import os.path as osp
+import statistics
+import subprocess
+import sys
+
+from demo_report import evaluate, find_metric
+from mmengine.config import Config
+
+from mmdepthsem.utils import register_all_modules
+from mmdepthsem.utils.resume import find_resumable_checkpoint
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+VARIANTS = [
+    ('DSS', 'configs/dss/maxvit_pico_synthetic_nyu.py'),
+    ('Table 3 baseline (no NearFarMix)',
+     'configs/dss/demo/maxvit_pico_synthetic_nyu_no_nearfarmix.py'),
+    ('Table 4 baseline (no Symbiotic Transformer)',
+     'configs/dss/demo/maxvit_pico_synthetic_nyu_no_symbiosis.py'),
+]
+METRICS = [('delta1', 'δ<1.25'), ('abs_rel', 'AbsRel'), ('mIoU', 'mIoU (%)')]
+
+
+def train(config: str, work_dir: str, seed: int) -> None:
+    command = [
+        sys.executable, osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, config),
+        '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}'
+    ]
+    print('+', ' '.join(command), flush=True)
+    subprocess.run(command, check=True)
+
+
+def mean_std(values):
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.mean(values), std
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--work-dir', default='work_dirs/demo_dss')
+    parser.add_argument('--skip-train', action='store_true',
+                        help='only evaluate the checkpoints already in WORK_DIR')
+    args = parser.parse_args()
+
+    register_all_modules(init_default_scope=False)
+    results = {}
+    for index, (name, config) in enumerate(VARIANTS):
+        runs = []
+        for seed in args.seeds:
+            work_dir = osp.join(args.work_dir, f'variant{index}', f'seed{seed}')
+            if not args.skip_train:
+                train(config, work_dir, seed)
+            checkpoint = find_resumable_checkpoint(work_dir)
+            if checkpoint is None:
+                sys.exit(f'no checkpoint in {work_dir}')
+            cfg = Config.fromfile(config)
+            metrics = evaluate(cfg, work_dir, checkpoint, f'v{index}_s{seed}')
+            runs.append({key: find_metric(metrics, key) for key, _ in METRICS})
+        results[name] = runs
+
+    print(f'\nDSS demo vs. its baselines, {len(args.seeds)} seeds '
+          f'({", ".join(map(str, args.seeds))}), synthetic NYU test rooms')
+    print(f'{"":<46}' + ''.join(f'{label:>18}' for _, label in METRICS))
+    for name, runs in results.items():
+        cells = []
+        for key, _ in METRICS:
+            mean, std = mean_std([r[key] for r in runs])
+            cells.append(f'{mean:.4f} ± {std:.4f}' if key != 'mIoU' else
+                         f'{mean:.2f} ± {std:.2f}')
+        print(f'{name:<46}' + ''.join(f'{c:>18}' for c in cells))
+    for name, runs in results.items():
+        per_seed = ', '.join(f'{r["delta1"]:.4f}/{r["mIoU"]:.2f}' for r in runs)
+        print(f'  {name}: δ<1.25/mIoU per seed: {per_seed}')
+
+    dss = results[VARIANTS[0][0]]
+    wins = all(
+        mean_std([r[key] for r in dss])[0] > mean_std([r[key] for r in runs])[0]
+        for name, runs in results.items() if name != VARIANTS[0][0]
+        for key in ('delta1', 'mIoU'))
+    if not wins:
+        sys.exit('DSS does NOT beat both baselines on mean δ<1.25 and mIoU.')
+    print('DSS beats both baselines on mean δ<1.25 and mIoU.')
+
+
+if __name__ == '__main__':
+    main()
