@@ -1,4 +1,5 @@
 """Shared fixtures: small synthetic datasets rendered once per test session."""
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -8,6 +9,15 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / 'configs' / 'multitask' / 'resnet18_synthetic_nyu.py'
+
+
+def load_tool(relative_path):
+    """Import a script under ``tools/`` (not a package) as a module, by its path."""
+    path = REPO / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(args, timeout=600, check=True, **kwargs):

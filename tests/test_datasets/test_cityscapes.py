@@ -1,5 +1,4 @@
 """Cityscapes: labels, disparity + camera JSON, sequence neighbours, id conversion."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -16,7 +15,8 @@ from mmdepthsem.datasets.transforms.loading import (DataFileError,
                                                     LoadNeighbourFrames,
                                                     LoadSemAnnotation)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import load_tool
+
 H, W = 4, 8
 STEM = 'aachen/aachen_000000_000019'
 CAMERA = {
@@ -126,12 +126,7 @@ def test_bad_inputs(cityscapes):
 
 
 def load_converter():
-    spec = importlib.util.spec_from_file_location(
-        'cityscapes_converter',
-        osp.join(REPO, 'tools', 'dataset_converters', 'cityscapes.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/cityscapes.py')
 
 
 def test_label_ids_converter(tmp_path):

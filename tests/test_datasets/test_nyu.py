@@ -1,5 +1,4 @@
 """NYU-Depth-v2: the converter on a tiny .mat in MATLAB's axis order, and the datasets."""
-import importlib.util
 import logging
 import os.path as osp
 import shutil
@@ -17,7 +16,8 @@ from mmdepthsem.registry import DATASETS
 from mmdepthsem.datasets.transforms.loading import (DataFileError, LoadDepthAnnotation,
                                                     LoadImageFromFile, LoadSemAnnotation)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import load_tool
+
 N, H, W = 5, 4, 6
 NUM_RAW = 6
 # raw id 1..6 → 40-class value (0 = none): train id = value - 1, none → 255.
@@ -28,11 +28,7 @@ MAP40_TO_13[0, [0, 1, 2, 39]] = [12, 5, 13, 7]  # 1→12, 2→5, 3→13, 40→7
 
 
 def load_converter():
-    spec = importlib.util.spec_from_file_location(
-        'nyu_converter', osp.join(REPO, 'tools', 'dataset_converters', 'nyu.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/nyu.py')
 
 
 def make_inputs(tmp_path):

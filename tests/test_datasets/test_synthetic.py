@@ -5,7 +5,6 @@ reprojection with the known poses, the DATA_FORMATS.md readers written out with 
 h5py, scipy and OpenCV) and compares them with what the generator rendered or wrote.
 """
 import filecmp
-import importlib.util
 import json
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from mmdepthsem.datasets.synthetic import (
     render_cityscapes_snippet, render_kitti_frame, render_nyu_scene, room_sequence,
     sequence_rng)
 from mmdepthsem.datasets.synthetic.classes import NYU40_TO_NYU13
+
+from ..conftest import load_tool
 
 NYU_CFG = TINY_CONFIGS['nyu']
 KITTI_CFG = TINY_CONFIGS['kitti']
@@ -443,10 +444,7 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(generated, tmp_p
 
 def test_generation_skips_up_to_date_output_and_protects_foreign_folders(
         tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('generate_synthetic', CLI)
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
-    main = cli.main
+    main = load_tool(CLI).main
     args = ['cityscapes', '--preset', 'tiny', '--out', str(tmp_path), '--workers', '1']
     assert main(args) == 0
     assert 'wrote 27 files' in capsys.readouterr().out

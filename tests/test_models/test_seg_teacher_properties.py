@@ -12,7 +12,6 @@ augmentation that would make it exact, so the flip property is tested on a model
 for which it holds by construction: what is tested is that ``SegTeacher`` itself
 (re-normalisation, resizing, argmax) adds no asymmetry.
 """
-import importlib.util
 import pathlib
 import sys
 
@@ -30,7 +29,7 @@ from mmdepthsem.registry import DATASETS, MODELS
 from mmdepthsem.structures import DepthSemDataSample
 from mmdepthsem.utils import register_all_modules
 
-from ..conftest import DEMO_CONFIG, REPO, small_demo_options
+from ..conftest import DEMO_CONFIG, load_tool, small_demo_options
 
 register_all_modules()
 STUDENT_MEAN, STUDENT_STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
@@ -169,11 +168,7 @@ def test_flipped_input_gives_flipped_labels(teacher_files):
 
 
 def _pseudo_label_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_generate_pseudo_labels', REPO / 'tools' / 'generate_pseudo_labels.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/generate_pseudo_labels.py')
 
 
 @pytest.mark.slow

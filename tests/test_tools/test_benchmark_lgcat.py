@@ -1,22 +1,17 @@
 """The LG-CAT SDPA / materialised-attention benchmark: both attention paths agree
 (also with padded, masked keys) and the benchmark reports its figures (no timing
 limits)."""
-import importlib.util
 
 import pytest
 import torch
 
 from mmdepthsem.models.utils.lg_cat import LGCAT, naive_attention
 
-from ..conftest import REPO
+from ..conftest import load_tool
 
 
 def load_benchmark():
-    path = REPO / 'tools' / 'analysis_tools' / 'benchmark_lgcat.py'
-    spec = importlib.util.spec_from_file_location('benchmark_lgcat', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/benchmark_lgcat.py')
 
 
 def test_naive_attention_matches_sdpa_with_a_masked_key():

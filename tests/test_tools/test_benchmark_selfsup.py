@@ -1,13 +1,12 @@
 """The self-supervised iteration benchmark: its split of the forward into the
 estimator's profiler ranges (structure and bookkeeping only, no timing limits)."""
-import importlib.util
 
 import pytest
 import torch
 from mmengine.config import Config
 from torch.profiler import ProfilerActivity, profile
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 pytestmark = pytest.mark.slow
 MONODEPTH2 = REPO / 'configs' / 'selfsup' / 'monodepth2_resnet18_synthetic_kitti.py'
@@ -15,11 +14,7 @@ FSRE = REPO / 'configs' / 'fsre' / 'resnet18_kitti.py'
 
 
 def load_benchmark():
-    path = REPO / 'tools' / 'analysis_tools' / 'benchmark_selfsup.py'
-    spec = importlib.util.spec_from_file_location('benchmark_selfsup', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/benchmark_selfsup.py')
 
 
 def test_iteration_is_split_into_parts_whose_shares_sum_to_one():

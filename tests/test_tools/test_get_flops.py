@@ -1,29 +1,20 @@
 """The parameter / FLOP counting tool: its totals agree with the built model and its
 per-module table sums to them (structure only, no timing)."""
-import importlib.util
 import math
 
 from mmengine.config import Config
 
 from mmdepthsem.utils import register_all_modules
 
-from ..conftest import REPO
+from ..conftest import REPO, load_tool
 
 PICO = REPO / 'configs' / 'dss' / 'maxvit_pico_synthetic_nyu.py'
 FSRE = REPO / 'configs' / 'fsre' / 'resnet18_kitti.py'
 
 
-def load_tool():
-    path = REPO / 'tools' / 'analysis_tools' / 'get_flops.py'
-    spec = importlib.util.spec_from_file_location('get_flops', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_counts_match_the_model_and_the_table_sums_to_the_totals():
     register_all_modules()
-    tool = load_tool()
+    tool = load_tool('tools/analysis_tools/get_flops.py')
     cfg = Config.fromfile(PICO)
     # MaxViT's window / grid is img_size / 32: build it for the small input
     cfg.merge_from_dict({'model.backbone.img_size': (64, 96)})
@@ -49,7 +40,7 @@ def test_counts_match_the_model_and_the_table_sums_to_the_totals():
 
 
 def test_sdpa_handle_counts_both_matmuls():
-    tool = load_tool()
+    tool = load_tool('tools/analysis_tools/get_flops.py')
 
     class Value:  # a traced value with a complete shape
         def __init__(self, *shape):
@@ -69,7 +60,7 @@ def test_sdpa_handle_counts_both_matmuls():
 
 
 def test_default_shape_from_the_config():
-    tool = load_tool()
+    tool = load_tool('tools/analysis_tools/get_flops.py')
     # the training crop, already a multiple of the size divisor 32
     assert tool.default_shape(Config.fromfile(PICO)) == (128, 160)
     # the test pipeline's Resize scale (W, H)
