@@ -36,14 +36,40 @@ def test_absent_class_and_ignored_pixel_by_hand():
     assert expected == pytest.approx(0.2843137, abs=1e-6)
 
 
-def test_absent_class_with_predicted_mass_counts():
+def test_absent_class_counts_only_where_it_is_predicted():
+    # class 2 is absent from the target and has mass 0.4 but is nobody's argmax:
+    # left out (a softmax gives every class some mass)
     probs = [[[[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]],
               [[0.5, 0.5, 0.0], [0.8, 0.1, 0.1]]]]
     loss = jaccard_loss(_logits(probs), TARGET, ignore_index=255)
     iou0 = (0.6 + 0.8 + 1) / (1.7 + 2 - 1.4 + 1)
     iou1 = (0.5 + 1) / (0.9 + 1 - 0.5 + 1)
-    iou2 = (0 + 1) / (0.4 + 0 - 0 + 1)  # absent from the target, mass 0.4
+    assert loss.item() == pytest.approx(1 - (iou0 + iou1) / 2, abs=1e-12)
+    # now pixel (0, 1) predicts class 2: a false positive, counted
+    probs = [[[[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]],
+              [[0.5, 0.5, 0.0], [0.8, 0.1, 0.1]]]]
+    loss = jaccard_loss(_logits(probs), TARGET, ignore_index=255)
+    iou0 = (0.6 + 0.8 + 1) / (1.6 + 2 - 1.4 + 1)
+    iou1 = (0.3 + 1) / (0.7 + 1 - 0.3 + 1)
+    iou2 = (0 + 1) / (0.7 + 0 - 0 + 1)  # absent from the target, mass 0.7
     assert loss.item() == pytest.approx(1 - (iou0 + iou1 + iou2) / 3, abs=1e-12)
+
+
+def test_classes_neither_present_nor_predicted_do_not_dilute_the_loss():
+    # 150 classes as with an ADE20K teacher: the loss is the one of the 2 classes
+    # in play, whatever the others' (small, non-zero) mass
+    torch.manual_seed(0)
+    logits = torch.randn(1, 150, 4, 4, dtype=torch.float64) - 8
+    logits[:, :2] += 10
+    target = torch.randint(0, 2, (1, 4, 4))
+    loss = jaccard_loss(logits, target)
+    probs = logits.softmax(1)[0].reshape(150, -1)
+    onehot = torch.nn.functional.one_hot(target.reshape(-1), 150).T.double()
+    inter, mass, count = (probs * onehot).sum(1), probs.sum(1), onehot.sum(1)
+    iou = (inter + 1) / (mass + count - inter + 1)
+    assert probs[2:].min() > 0
+    assert loss.item() == pytest.approx(1 - iou[:2].mean().item(), abs=1e-12)
+    assert loss.item() > 5 * (1 - iou.mean().item())  # the literal all-class mean
 
 
 def test_sums_over_the_whole_batch_not_per_image():
