@@ -1,6 +1,7 @@
 from .formatting import PackDepthSemInputs  # noqa: F401
 from .geometric import (CenterCrop, KBCrop, RandomCrop, RandomFlip,  # noqa: F401
                         RandomResize, Resize)
+from .label_merge import FillWithPseudoLabels  # noqa: F401
 from .photometric import ColorJitter, RandomGrayscale  # noqa: F401
 from .loading import *  # noqa: F401,F403
 from .mixing import (AffineMix, ClassMix, CutDepth, CutMix, DepthMix,  # noqa: F401
