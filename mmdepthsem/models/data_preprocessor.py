@@ -95,9 +95,11 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
             image = (image - self.mean) / self.std
         return image
 
-    def normalize(self, image: Tensor) -> Tensor:
-        """``(..., 3, H, W)`` uint8 BGR -> float, channel order and normalisation."""
-        return self.normalize_float(self.to_float_rgb(image))
+    def denormalize(self, image: Tensor) -> Tensor:
+        """Inverse of :meth:`normalize_float`: back to float RGB in 0–255."""
+        if self._enable_normalize and image.shape[-3] == self.mean.shape[0]:
+            image = image * self.std + self.mean
+        return image
 
     def _pad_raw(self, image: Tensor, height: int, width: int) -> Tensor:
         """Pad a float 0–255 image so that it normalises to ``pad_val``."""

@@ -52,14 +52,12 @@ def pipeline_items(dataset, num: int):
 
 def batch_augmented_items(dataset, num: int, preprocessor, batch_size: int):
     """Like :func:`pipeline_items`, after the preprocessor's batch augments."""
-    mean = preprocessor.mean if preprocessor._enable_normalize else 0.0
-    std = preprocessor.std if preprocessor._enable_normalize else 1.0
     for start in range(0, num, batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, num))]
         batch = preprocessor(dict(inputs=[it['inputs'] for it in items],
                                   data_samples=[it['data_samples'] for it in items]),
                              training=True)
-        images = (batch['inputs'] * std + mean).clamp(0, 255).round().byte()
+        images = preprocessor.denormalize(batch['inputs']).clamp(0, 255).round().byte()
         for offset, (image, sample) in enumerate(zip(images, batch['data_samples'])):
             yield start + offset, image.permute(1, 2, 0).numpy(), sample
 

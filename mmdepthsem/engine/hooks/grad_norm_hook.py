@@ -1,5 +1,5 @@
 """Logging the gradient norm that reaches chosen sub-modules."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import torch
 from mmengine.hooks import Hook
@@ -37,13 +37,16 @@ class ModuleGradNormHook(Hook):
         if isinstance(prefixes, str):
             prefixes = (prefixes, )
         self.prefixes = tuple(prefixes)
-        self._squared: Dict[str, float] = {p: 0.0 for p in self.prefixes}
+        # summed on the gradients' device; read (one sync) once per iteration
+        self._squared: Dict[str, Union[float, torch.Tensor]] = {
+            p: 0.0 for p in self.prefixes}
         self._handles: List = []
 
     def _accumulate(self, prefix: str):
 
         def hook(grad: torch.Tensor) -> None:
-            self._squared[prefix] += float(grad.detach().float().pow(2).sum())
+            self._squared[prefix] = self._squared[prefix] + grad.detach().double(
+            ).pow(2).sum()
 
         return hook
 
@@ -65,7 +68,7 @@ class ModuleGradNormHook(Hook):
         for prefix in self.prefixes:
             runner.message_hub.update_scalar(
                 f"train/grad_norm_{prefix.replace('.', '_')}",
-                self._squared[prefix]**0.5)
+                float(self._squared[prefix])**0.5)
             self._squared[prefix] = 0.0
 
     def after_train(self, runner) -> None:

@@ -19,12 +19,12 @@ triplet loss uses the features of blocks ``b = 3, 2, 1``.
 
 Hooking in: ``block_hooks`` puts a one-input module ``x -> x`` after a block's
 skip-concat conv (a unidirectional refinement). Modules that need two decoders at once
-(FSRE's bidirectional CMA) step both decoders with :meth:`forward_block` and
-:meth:`forward_head` instead of calling ``forward``. ``forward`` also returns every
+(FSRE's bidirectional CMA) step the decoders together with
+:func:`decode_in_lockstep`, which ``forward`` also uses. ``forward`` also returns every
 block's output for feature losses.
 """
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -183,13 +183,35 @@ class MonodepthDepthDecoder(BaseModule):
             features={b: (B, channels[b], H / 2**b, W / 2**b)})``: the (sigmoid
             disparity) outputs per scale and every block's output (after its hook).
         """
-        feats = self._features(inputs)
-        x = feats[4]
-        outputs: Dict[int, Tensor] = {}
-        features: Dict[int, Tensor] = {}
-        for b in BLOCKS:
-            x = self.forward_block(b, x, inputs)
-            features[b] = x
-            if b in self.scales:
-                outputs[b] = self.forward_head(b, x)
-        return dict(outputs=outputs, features=features)
+        return decode_in_lockstep([self], inputs)[0]
+
+
+def decode_in_lockstep(decoders: Sequence[MonodepthDepthDecoder],
+                       inputs: Sequence[Tensor],
+                       exchange: Optional[Mapping[str, Callable]] = None
+                       ) -> List[Dict[str, Dict[int, Tensor]]]:
+    """Run decoders on the same encoder features block by block, b = 4 .. 0.
+
+    After block ``b``, ``exchange[str(b)]`` (when given) takes the decoders' block
+    outputs as positional arguments and returns their replacements, e.g. FSRE's
+    bidirectional CMA between the depth and the semantic decoder.
+
+    Args:
+        decoders: Decoders sharing the encoder (their ``in_index`` may differ).
+        inputs: Backbone outputs, as :meth:`MonodepthDepthDecoder.forward`.
+        exchange: Cross-decoder modules keyed by block index.
+
+    Returns:
+        One ``dict(outputs=..., features=...)`` per decoder, as ``forward``.
+    """
+    xs = [dec._features(inputs)[4] for dec in decoders]
+    results = [dict(outputs={}, features={}) for _ in decoders]
+    for block in BLOCKS:
+        xs = [dec.forward_block(block, x, inputs) for dec, x in zip(decoders, xs)]
+        if exchange is not None and str(block) in exchange:
+            xs = list(exchange[str(block)](*xs))
+        for dec, x, result in zip(decoders, xs, results):
+            result['features'][block] = x
+            if block in dec.scales:
+                result['outputs'][block] = dec.forward_head(block, x)
+    return results

@@ -8,7 +8,7 @@ from torch.profiler import record_function
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
-from ..decode_heads.monodepth_decoder import BLOCKS as DECODER_BLOCKS
+from ..decode_heads.monodepth_decoder import decode_in_lockstep
 from ..utils.camera_geometry import disp_to_depth, warp_frame
 from .base_estimator import BaseDepthSemEstimator, SampleList
 from .multitask_estimator import attach_predictions
@@ -128,10 +128,7 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     # ------------------------------------------------------------ helpers
     def to_unit_range(self, images: Tensor) -> Tensor:
         """Undo the preprocessor's normalisation: ``(..., 3, H, W)`` -> ``[0, 1]``."""
-        pre = self.data_preprocessor
-        if getattr(pre, '_enable_normalize', False):
-            images = images * pre.std + pre.mean
-        return (images / 255.0).clamp(0.0, 1.0)
+        return (self.data_preprocessor.denormalize(images) / 255.0).clamp(0.0, 1.0)
 
     def _source_frames(self, data_samples: SampleList, key: str) -> Tensor:
         """``(B, N, 3, H, W)`` source frames in ``frame_ids`` order."""
@@ -159,21 +156,11 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
         blocks.
         """
         feats = self.backbone(inputs)
-        if not self.cross_task:
-            sem = self.sem_decoder(feats) if self.sem_decoder is not None else None
-            return self.depth_decoder(feats), sem
-        decoders = (self.depth_decoder, self.sem_decoder)
-        xs = [dec._features(feats)[4] for dec in decoders]
-        results = [dict(outputs={}, features={}) for _ in decoders]
-        for block in DECODER_BLOCKS:
-            xs = [dec.forward_block(block, x, feats) for dec, x in zip(decoders, xs)]
-            if str(block) in self.cross_task:
-                xs = list(self.cross_task[str(block)](*xs))
-            for dec, x, result in zip(decoders, xs, results):
-                result['features'][block] = x
-                if block in dec.scales:
-                    result['outputs'][block] = dec.forward_head(block, x)
-        return results[0], results[1]
+        if self.sem_decoder is None:
+            return self.depth_decoder(feats), None
+        depth, sem = decode_in_lockstep((self.depth_decoder, self.sem_decoder), feats,
+                                        self.cross_task)
+        return depth, sem
 
     # ------------------------------------------------------------- training
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
@@ -186,14 +173,17 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
                      for n, frame_id in enumerate(self.frame_ids)]
         with record_function('selfsup/warp'):  # the [0, 1] images the views use
-            clean_key = 'frames_clean' \
-                if all('frames_clean' in s for s in data_samples) else 'frames'
-            sources = self.to_unit_range(self._source_frames(data_samples, clean_key))
+            clean = all('frames_clean' in s for s in data_samples)
+            sources = self.to_unit_range(
+                self._source_frames(data_samples, 'frames_clean') if clean else frames)
             target = self.to_unit_range(torch.stack([
                 s.img_clean if 'img_clean' in s else inputs[i]
                 for i, s in enumerate(data_samples)]))
             intrinsics = torch.stack([s.intrinsics for s in data_samples]).to(inputs)
 
+        with record_function('selfsup/loss'):  # depth-independent: once per batch
+            identity = self.photometric_loss.identity_errors(target, sources) \
+                if self.photometric_loss.automask else None
         photometric, smooth, automask = [], [], []
         for scale in self.scales:
             with record_function('selfsup/warp'):
@@ -205,8 +195,8 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                     warp_frame(sources[:, n], depth, intrinsics, pose)[0]
                     for n, pose in enumerate(poses)], dim=1)
             with record_function('selfsup/loss'):
-                loss_map, mask = self.photometric_loss.loss_map(target, warped,
-                                                                sources)
+                loss_map, mask = self.photometric_loss.loss_map(
+                    target, warped, sources, identity=identity)
                 photometric.append(loss_map.mean())
                 automask.append(mask.float().mean())
                 scaled_target = F.interpolate(target, size=disp.shape[-2:],

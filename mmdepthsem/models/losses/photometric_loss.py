@@ -179,15 +179,30 @@ class PhotometricReprojectionLoss(nn.Module):
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
+    def identity_errors(self, target: Tensor, sources: Frames) -> Tensor:
+        """``(B, N, H, W)`` errors of the unwarped sources against the target.
+
+        They do not depend on the depth, so a caller looping over scales computes
+        them once and passes them to :meth:`loss_map` as ``identity``.
+        """
+        sources = _stack_frames(sources, 'sources')
+        flat_target = target.unsqueeze(1).expand_as(sources).flatten(0, 1)
+        return photometric_error(sources.flatten(0, 1), flat_target, self.alpha).view(
+            sources.shape[0], sources.shape[1], *sources.shape[-2:])
+
     def loss_map(self, target: Tensor, warped: Frames,
-                 sources: Optional[Frames] = None) -> Tuple[Tensor, Tensor]:
+                 sources: Optional[Frames] = None,
+                 identity: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Per-pixel loss and the auto-mask.
 
         Args:
             target: ``(B, C, H, W)`` target image in ``[0, 1]``.
             warped: Sources warped into the target view, ``(B, N, C, H, W)`` or ``N``
                 tensors ``(B, C, H, W)``.
-            sources: The unwarped sources, same layout; required with ``automask``.
+            sources: The unwarped sources, same layout; with ``automask`` either
+                these or ``identity`` are required.
+            identity: Precomputed :meth:`identity_errors` (used instead of
+                ``sources``).
 
         Returns:
             ``(loss_map, mask)``: ``(B, 1, H, W)`` minimum error (unweighted) and
@@ -203,14 +218,11 @@ class PhotometricReprojectionLoss(nn.Module):
         if not self.automask:
             loss_map, _ = min_reprojection(reprojection)
             return loss_map, torch.ones_like(loss_map, dtype=torch.bool)
-        if sources is None:
-            raise ValueError('PhotometricReprojectionLoss: automask=True needs the '
-                             'unwarped `sources`')
-        sources = _stack_frames(sources, 'sources')
-        flat_target = target.unsqueeze(1).expand_as(sources).flatten(0, 1)
-        identity = photometric_error(
-            sources.flatten(0, 1), flat_target, self.alpha).view(
-                batch, sources.shape[1], *sources.shape[-2:])
+        if identity is None:
+            if sources is None:
+                raise ValueError('PhotometricReprojectionLoss: automask=True needs '
+                                 'the unwarped `sources`')
+            identity = self.identity_errors(target, sources)
         return automask_min_reprojection(reprojection, identity, self.noise_std)
 
     def forward(self, target: Tensor, warped: Frames,

@@ -90,7 +90,9 @@ class CrossModalAttention(BaseModule):
         return (keys * queries).sum(dim=2) / math.sqrt(self.embed_channels)
 
     def embedding_weights(self, target: Tensor, reference: Tensor) -> Tensor:
-        """``ρ(A^h(i))``: softmax over the ``H`` embeddings, ones when ``H = 1``.
+        """``ρ(A^h(i))``: softmax over the ``H`` embeddings (exactly ones when
+        ``H = 1``; going through the softmax keeps the query/key projections in the
+        graph, which DDP needs).
 
         Args:
             target: ``(B, C, h, w)`` target features.
@@ -99,10 +101,7 @@ class CrossModalAttention(BaseModule):
         Returns:
             ``(B, H, h, w)`` weights summing to 1 over ``H``.
         """
-        scores = self.embedding_scores(target, reference)
-        if self.num_embeddings == 1:
-            return torch.ones_like(scores)
-        return scores.softmax(dim=1)
+        return self.embedding_scores(target, reference).softmax(dim=1)
 
     def attend(self, target: Tensor, reference: Tensor) -> Tensor:
         """Pre-fusion refined map ``F' = Σ_h ρ(A^h) · V^h`` (eq. 11–14).
