@@ -3,7 +3,6 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
 from mmdepthsem.registry import MODELS
@@ -51,9 +50,11 @@ def jaccard_loss(logits: Tensor,
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f'jaccard_loss: labels must be in [0, {num_classes}) or '
                          f'{ignore_index}, got {labels.unique().tolist()}')
-    onehot = F.one_hot(labels, num_classes).to(probs.dtype)
-    intersection = (probs * onehot).sum(dim=0)
-    mass, count = probs.sum(dim=0), onehot.sum(dim=0)
+    # per-class sums without an (N, C) one-hot: I_c adds p_c at the pixels of class c
+    intersection = probs.new_zeros(num_classes).index_add(
+        0, labels, probs.gather(1, labels[:, None])[:, 0])
+    mass = probs.sum(dim=0)
+    count = torch.bincount(labels, minlength=num_classes).to(probs.dtype)
     union = mass + count - intersection
     iou = (intersection + smooth) / (union + smooth)
     predicted = torch.bincount(probs.argmax(dim=1), minlength=num_classes)
