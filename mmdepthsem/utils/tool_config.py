@@ -1,8 +1,9 @@
-"""Loading a config the way tools/train.py and tools/test.py share."""
+"""Config handling the tools share."""
+import copy
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 
 from .set_env import register_all_modules
 
@@ -26,3 +27,28 @@ def load_tool_config(config: str,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def model_cfg_without_downloads(model_cfg: dict) -> ConfigDict:
+    """A copy of ``model_cfg`` that loads no pretrained weights when built.
+
+    For tools that only need the architecture (FLOP counting, benchmarks): the
+    backbone's ``pretrained`` becomes False and a pose encoder's ``checkpoint``
+    None, where the config has them.
+    """
+    model_cfg = ConfigDict(copy.deepcopy(model_cfg))
+    if 'pretrained' in model_cfg.get('backbone', {}):
+        model_cfg.backbone.pretrained = False
+    encoder = model_cfg.get('pose_net', {}).get('encoder')
+    if encoder is not None and 'checkpoint' in encoder:
+        encoder.checkpoint = None
+    return model_cfg
+
+
+def dataset_pipeline(dataset_cfg: Optional[dict]) -> list:
+    """The pipeline of ``dataset_cfg``, or of the first wrapped dataset that has one
+    (e.g. inside a ``RepeatDataset``); empty when none has."""
+    while dataset_cfg is not None and 'pipeline' not in dataset_cfg \
+            and 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    return list((dataset_cfg or {}).get('pipeline', []) or [])

@@ -40,9 +40,10 @@ import torch
 from torch import Tensor, nn
 from torch.profiler import ProfilerActivity, profile
 
-from mmdepthsem.models.utils.lg_cat import LGCAT, PartitionCrossAttention
+from mmdepthsem.models.utils.lg_cat import (ATTENTION_IMPLS, LGCAT,
+                                           PartitionCrossAttention)
 
-IMPLS = ('sdpa', 'naive')
+IMPLS = ATTENTION_IMPLS  # the two paths compared
 # The DSS neck's LG-CAT (configs/_base_/models/dss_maxvit.py).
 DSS_LGCAT = dict(embed_dims=128, num_heads=4, window_size=7, num_repeats=2)
 

@@ -49,6 +49,7 @@ from torch.profiler import ProfilerActivity, profile, record_function
 from mmdepthsem.datasets.transforms import PackDepthSemInputs
 from mmdepthsem.registry import MODELS
 from mmdepthsem.utils import register_all_modules
+from mmdepthsem.utils.tool_config import dataset_pipeline, model_cfg_without_downloads
 
 PARTS = ('depth', 'pose', 'warp', 'loss')
 RANGES = {part: f'selfsup/{part}' for part in PARTS}
@@ -77,13 +78,7 @@ def parse_args():
 def build_model(cfg: Config, device: str):
     """The config's model without pretrained weights, in training mode, and its
     optimizer wrapper (Adam 1e-4 when the config has none)."""
-    model_cfg = copy.deepcopy(cfg.model)
-    if model_cfg.get('backbone', {}).get('pretrained'):
-        model_cfg.backbone.pretrained = False
-    encoder = model_cfg.get('pose_net', {}).get('encoder')
-    if encoder is not None and encoder.get('checkpoint'):
-        encoder.checkpoint = None
-    model = MODELS.build(model_cfg).to(device).train()
+    model = MODELS.build(model_cfg_without_downloads(cfg.model)).to(device).train()
     optim_cfg = cfg.get('optim_wrapper') or ConfigDict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
     return model, build_optim_wrapper(model, copy.deepcopy(optim_cfg))
@@ -91,10 +86,8 @@ def build_model(cfg: Config, device: str):
 
 def keeps_clean(cfg: Config) -> bool:
     """Whether the training pipeline keeps un-jittered copies of the frames."""
-    dataset = cfg.get('train_dataloader', {}).get('dataset', {})
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return any(t.get('keep_clean') for t in dataset.get('pipeline', []))
+    pipeline = dataset_pipeline(cfg.get('train_dataloader', {}).get('dataset'))
+    return any(t.get('keep_clean') for t in pipeline)
 
 
 def num_label_classes(cfg: Config):

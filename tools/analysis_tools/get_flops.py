@@ -37,7 +37,6 @@ tool adds one counting its two matmuls, ``Q K^T`` and ``A V``, as mmengine count
 them out, as mmengine alone would. The operators still not counted are printed.
 """
 import argparse
-import copy
 import math
 import time
 from collections import Counter
@@ -51,6 +50,7 @@ from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.utils import register_all_modules
+from mmdepthsem.utils.tool_config import dataset_pipeline, model_cfg_without_downloads
 
 SDPA_OP = 'aten::scaled_dot_product_attention'
 
@@ -80,20 +80,13 @@ def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
     return batch * length * source * (embed + v[-1])
 
 
-def _pipeline(dataset_cfg) -> list:
-    while dataset_cfg is not None and 'pipeline' not in dataset_cfg \
-            and 'dataset' in dataset_cfg:
-        dataset_cfg = dataset_cfg['dataset']
-    return list((dataset_cfg or {}).get('pipeline', []) or [])
-
-
 def default_shape(cfg: Config) -> Optional[Tuple[int, int]]:
     """``(H, W)`` the model sees at test time: the test pipeline's ``Resize`` scale
     (mmcv's ``(W, H)``), else the training ``RandomCrop`` size, padded up to the
     data preprocessor's ``size_divisor``; None when the config gives neither."""
     shape = None
     for key in ('test_dataloader', 'val_dataloader'):
-        for transform in _pipeline(cfg.get(key, {}).get('dataset')):
+        for transform in dataset_pipeline(cfg.get(key, {}).get('dataset')):
             if transform.get('type') == 'Resize' and transform.get('scale'):
                 width, height = transform['scale']
                 shape = (int(height), int(width))
@@ -101,7 +94,7 @@ def default_shape(cfg: Config) -> Optional[Tuple[int, int]]:
         if shape:
             break
     if shape is None:
-        for transform in _pipeline(cfg.get('train_dataloader', {}).get('dataset')):
+        for transform in dataset_pipeline(cfg.get('train_dataloader', {}).get('dataset')):
             if transform.get('type') == 'RandomCrop' and transform.get('crop_size'):
                 shape = tuple(int(s) for s in transform['crop_size'])
                 break
@@ -115,13 +108,7 @@ def default_shape(cfg: Config) -> Optional[Tuple[int, int]]:
 
 def build_model(cfg: Config) -> nn.Module:
     """The config's model without pretrained weights, in eval mode, on the CPU."""
-    model_cfg = copy.deepcopy(cfg.model)
-    if 'pretrained' in model_cfg.get('backbone', {}):
-        model_cfg.backbone.pretrained = False
-    encoder = model_cfg.get('pose_net', {}).get('encoder')
-    if encoder is not None and 'checkpoint' in encoder:
-        encoder.checkpoint = None
-    return MODELS.build(model_cfg).eval()
+    return MODELS.build(model_cfg_without_downloads(cfg.model)).eval()
 
 
 class _TensorForward(nn.Module):
