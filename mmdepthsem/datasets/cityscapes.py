@@ -3,6 +3,7 @@ import json
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmengine.fileio as fileio
+import numpy as np
 from mmseg.datasets import CityscapesDataset
 
 from mmdepthsem.registry import DATASETS
@@ -54,6 +55,10 @@ CITYSCAPES_LABELS: Tuple[Tuple[int, str, int], ...] = (
 )
 #: Official label id → train id (0..18, 255 = ignored in training).
 LABEL_ID_TO_TRAIN_ID: Dict[int, int] = {i: t for i, _, t in CITYSCAPES_LABELS}
+#: The same as a ``(256,)`` uint8 lookup table (ids outside the table → 255).
+LABEL_ID_TO_TRAIN_ID_LUT = np.full(256, 255, dtype=np.uint8)
+LABEL_ID_TO_TRAIN_ID_LUT[list(LABEL_ID_TO_TRAIN_ID)] = list(LABEL_ID_TO_TRAIN_ID.values())
+LABEL_ID_TO_TRAIN_ID_LUT.flags.writeable = False
 
 
 def read_cityscapes_camera(path: str, backend_args: Optional[dict] = None) -> dict:

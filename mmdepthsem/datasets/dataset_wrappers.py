@@ -77,14 +77,15 @@ class MixedSampleDataset:
         return self.dataset.get_data_info(idx)
 
     def __getitem__(self, idx: int) -> dict:
-        results = copy.deepcopy(self.dataset[idx])
+        # every fetch returns new objects (the data info is deep-copied and the
+        # pipeline builds new arrays), so nothing here is copied again
+        results = self.dataset[idx]
         for transform, name in zip(self.pipeline, self.pipeline_types):
             if name in self._skip_type_keys:
                 continue
             if hasattr(transform, 'get_indexes'):
                 indexes = transform.get_indexes(self.dataset)
-                results['mix_results'] = [copy.deepcopy(self.dataset[i])
-                                          for i in indexes]
+                results['mix_results'] = [self.dataset[i] for i in indexes]
             results = transform(results)
             if results is None:
                 raise RuntimeError(f'MixedSampleDataset: {name} returned None for '

@@ -160,8 +160,8 @@ class KITTIRawDataset(BaseDepthSemDataset):
             camera: ``'02'`` or ``'03'``.
 
         Returns:
-            dict with ``cam_to_img`` (3×4), ``velo_to_cam`` (4×4), ``intrinsics``
-            (3×3 float32) and ``size`` ``(W, H)``.
+            dict with ``cam_to_img`` (3×4), ``velo_to_cam`` (4×4) and
+            ``intrinsics`` (3×3 float32).
         """
         key = (date, camera)
         if key in self._calib_cache:
@@ -190,8 +190,7 @@ class KITTIRawDataset(BaseDepthSemDataset):
         calib = dict(
             cam_to_img=p_rect @ r_rect,
             velo_to_cam=velo_to_cam,
-            intrinsics=intrinsics,
-            size=(int(round(width)), int(round(height))))
+            intrinsics=intrinsics)
         self._calib_cache[key] = calib
         return calib
 

@@ -9,17 +9,15 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseDataPreprocessor
 from torch import Tensor
 
+from mmdepthsem.datasets.transforms.formatting import PIXEL_FIELDS
+from mmdepthsem.datasets.transforms.geometric import LABEL_KEYS, ZERO_PAD_KEYS
 from mmdepthsem.registry import MODELS
 
-# Value written into padded pixels of each field: its "invalid" value.
+# Value written into padded pixels of each data-sample field: its "invalid" value,
+# as the geometric transforms pad the same maps (labels 255, continuous maps 0).
 PIXEL_FIELD_PAD = {
-    'gt_sem_seg': 255,
-    'gt_pseudo_sem_seg': 255,
-    'gt_fg_mask': 255,
-    'gt_depth_map': 0.0,
-    'gt_disparity_map': 0.0,
-    'gt_pseudo_conf': 0.0,
-    'est_depth_map': 0.0,
+    PIXEL_FIELDS[key][0]: 0.0 if key in ZERO_PAD_KEYS else 255
+    for key in LABEL_KEYS + ZERO_PAD_KEYS
 }
 
 # Image-like data fields normalised and padded exactly like ``inputs``: neighbouring

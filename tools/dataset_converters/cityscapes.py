@@ -25,20 +25,11 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from mmdepthsem.datasets.cityscapes import CITYSCAPES_LABELS
-
-IGNORE_INDEX = 255
+from mmdepthsem.datasets.cityscapes import (CITYSCAPES_LABELS,
+                                             LABEL_ID_TO_TRAIN_ID_LUT)
 
 LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
-
-
-def id_to_train_id_table() -> np.ndarray:
-    """256-entry uint8 lookup table id → train id (255 = ignore or unknown)."""
-    table = np.full(256, IGNORE_INDEX, dtype=np.uint8)
-    for label_id, _, train_id in CITYSCAPES_LABELS:
-        table[label_id] = train_id
-    return table
 
 
 def convert_label_file(path: str, overwrite: bool = False) -> str:
@@ -65,7 +56,7 @@ def convert_label_file(path: str, overwrite: bool = False) -> str:
     if unknown.size:
         raise ValueError(f'{path} holds ids {unknown.tolist()} that are not '
                          'Cityscapes label ids (0..33)')
-    if not cv2.imwrite(out_path, id_to_train_id_table()[label]):
+    if not cv2.imwrite(out_path, LABEL_ID_TO_TRAIN_ID_LUT[label]):
         raise OSError(f'could not write {out_path}')
     return out_path
 

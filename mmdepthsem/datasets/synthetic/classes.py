@@ -12,6 +12,8 @@ from typing import Dict, Tuple
 
 import numpy as np
 
+from ..cityscapes import LABEL_ID_TO_TRAIN_ID, LABEL_ID_TO_TRAIN_ID_LUT
+
 #: Raw NYU id of unlabelled pixels.
 NYU_UNLABELLED = 0
 #: Size of NYU's raw class vocabulary (``mapClass`` is ``1 x NYU_NUM_RAW_CLASSES``).
@@ -117,41 +119,41 @@ class CityscapesClass:
     Attributes:
         name: Official class name.
         label_id: Official label id (``*_gtFine_labelIds.png``).
-        train_id: Train id 0..18, or 255 when the class is ignored in training.
         color: Official RGB colour (``*_gtFine_color.png``).
     """
 
     name: str
     label_id: int
-    train_id: int
     color: Tuple[int, int, int]
 
-
-#: Cityscapes ignore train id.
-CITYSCAPES_IGNORE = 255
+    @property
+    def train_id(self) -> int:
+        """Train id 0..18, or 255 when the class is ignored in training (from the
+        official table, :data:`mmdepthsem.datasets.cityscapes.CITYSCAPES_LABELS`)."""
+        return LABEL_ID_TO_TRAIN_ID[self.label_id]
 
 #: The Cityscapes classes the street scenes use (official ids and colours).
 CITYSCAPES_CLASSES: Tuple[CityscapesClass, ...] = (
-    CityscapesClass('static', 4, CITYSCAPES_IGNORE, (0, 0, 0)),
-    CityscapesClass('road', 7, 0, (128, 64, 128)),
-    CityscapesClass('sidewalk', 8, 1, (244, 35, 232)),
-    CityscapesClass('building', 11, 2, (70, 70, 70)),
-    CityscapesClass('wall', 12, 3, (102, 102, 156)),
-    CityscapesClass('fence', 13, 4, (190, 153, 153)),
-    CityscapesClass('pole', 17, 5, (153, 153, 153)),
-    CityscapesClass('traffic light', 19, 6, (250, 170, 30)),
-    CityscapesClass('traffic sign', 20, 7, (220, 220, 0)),
-    CityscapesClass('vegetation', 21, 8, (107, 142, 35)),
-    CityscapesClass('terrain', 22, 9, (152, 251, 152)),
-    CityscapesClass('sky', 23, 10, (70, 130, 180)),
-    CityscapesClass('person', 24, 11, (220, 20, 60)),
-    CityscapesClass('rider', 25, 12, (255, 0, 0)),
-    CityscapesClass('car', 26, 13, (0, 0, 142)),
-    CityscapesClass('truck', 27, 14, (0, 0, 70)),
-    CityscapesClass('bus', 28, 15, (0, 60, 100)),
-    CityscapesClass('train', 31, 16, (0, 80, 100)),
-    CityscapesClass('motorcycle', 32, 17, (0, 0, 230)),
-    CityscapesClass('bicycle', 33, 18, (119, 11, 32)),
+    CityscapesClass('static', 4, (0, 0, 0)),
+    CityscapesClass('road', 7, (128, 64, 128)),
+    CityscapesClass('sidewalk', 8, (244, 35, 232)),
+    CityscapesClass('building', 11, (70, 70, 70)),
+    CityscapesClass('wall', 12, (102, 102, 156)),
+    CityscapesClass('fence', 13, (190, 153, 153)),
+    CityscapesClass('pole', 17, (153, 153, 153)),
+    CityscapesClass('traffic light', 19, (250, 170, 30)),
+    CityscapesClass('traffic sign', 20, (220, 220, 0)),
+    CityscapesClass('vegetation', 21, (107, 142, 35)),
+    CityscapesClass('terrain', 22, (152, 251, 152)),
+    CityscapesClass('sky', 23, (70, 130, 180)),
+    CityscapesClass('person', 24, (220, 20, 60)),
+    CityscapesClass('rider', 25, (255, 0, 0)),
+    CityscapesClass('car', 26, (0, 0, 142)),
+    CityscapesClass('truck', 27, (0, 0, 70)),
+    CityscapesClass('bus', 28, (0, 60, 100)),
+    CityscapesClass('train', 31, (0, 80, 100)),
+    CityscapesClass('motorcycle', 32, (0, 0, 230)),
+    CityscapesClass('bicycle', 33, (119, 11, 32)),
 )
 #: Cityscapes label id of each class, by name.
 CITYSCAPES_ID: Dict[str, int] = {c.name: c.label_id for c in CITYSCAPES_CLASSES}
@@ -161,12 +163,9 @@ def cityscapes_train_id_lut() -> np.ndarray:
     """Cityscapes label id -> train id lookup table.
 
     Returns:
-        np.ndarray: ``(256,)`` uint8; ids without a train id map to 255.
+        np.ndarray: ``(256,)`` uint8, read-only; ids without a train id map to 255.
     """
-    lut = np.full(256, CITYSCAPES_IGNORE, dtype=np.uint8)
-    for cls in CITYSCAPES_CLASSES:
-        lut[cls.label_id] = cls.train_id
-    return lut
+    return LABEL_ID_TO_TRAIN_ID_LUT
 
 
 def cityscapes_color_lut() -> np.ndarray:

@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdepthsem.registry import TRANSFORMS
+from .loading import _append_seg_field
 
 
 @TRANSFORMS.register_module()
@@ -47,9 +48,7 @@ class FillWithPseudoLabels(BaseTransform):
             keep_gt = gt != self.ignore_index
             merged = np.where(keep_gt, gt, pseudo).astype(np.uint8)
         results['gt_seg_map'] = merged
-        seg_fields = results.setdefault('seg_fields', [])
-        if 'gt_seg_map' not in seg_fields:
-            seg_fields.append('gt_seg_map')
+        _append_seg_field(results, 'gt_seg_map')
         if 'gt_pseudo_conf' in results:
             results['gt_pseudo_conf'] = np.where(
                 keep_gt, np.float32(1), results['gt_pseudo_conf']).astype(np.float32)

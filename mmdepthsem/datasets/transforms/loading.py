@@ -206,11 +206,12 @@ def _check_label_ids(label: np.ndarray, path: str, num_classes: Optional[int],
 
 
 def _apply_label_map(label: np.ndarray, label_map: Dict[int, int]) -> np.ndarray:
-    """Map old ids to new ids in one pass (each pixel is mapped once)."""
-    out = label.copy()
-    for old_id, new_id in label_map.items():
-        out[label == old_id] = new_id
-    return out
+    """Map old ids to new ids with one lookup table (each pixel mapped once); ids
+    not in ``label_map`` keep their value."""
+    size = max(int(label.max(initial=0)), max(label_map)) + 1
+    lut = np.arange(size, dtype=label.dtype)
+    lut[list(label_map)] = list(label_map.values())
+    return lut[label]
 
 
 @TRANSFORMS.register_module()

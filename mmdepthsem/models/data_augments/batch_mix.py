@@ -1,4 +1,5 @@
 """The batch form of the mixing augmentations: pairs inside a batch, on the device."""
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -7,7 +8,7 @@ from torch import Tensor, nn
 
 from mmdepthsem.datasets.transforms.formatting import PIXEL_FIELDS
 from mmdepthsem.datasets.transforms.mixing import (BaseMixTransform, MixPlan,
-                                                   apply_plan_to_tensors)
+                                                   MixView, apply_plan_to_tensors)
 from mmdepthsem.datasets.transforms.mixing.mix_plan import (MIX_LABEL_KEYS,
                                                             MIX_ZERO_KEYS)
 from mmdepthsem.registry import MODELS, TRANSFORMS
@@ -74,23 +75,33 @@ class BaseBatchMix(nn.Module):
                              'labels) to mix')
         batch = len(data_samples)
         originals = []
-        views = []
         for i, sample in enumerate(data_samples):
             fields = sample_fields(sample)
             fields['img'] = inputs[i]
             originals.append(fields)
-            maps = {k: v[0] for k, v in fields.items() if k != 'img' and v.dim() == 3}
-            views.append(self.mixer.view(maps, inputs.shape[-2:],
-                                         str(sample.metainfo.get('img_path', i))))
+        views: Dict[int, MixView] = {}
+
+        def view(k: int) -> MixView:
+            """Sample ``k``'s view, built once and only when a draw needs it."""
+            if k not in views:
+                maps = {key: v[0] for key, v in originals[k].items()
+                        if key != 'img' and v.dim() == 3}
+                views[k] = self.mixer.view(
+                    maps, inputs.shape[-2:],
+                    str(data_samples[k].metainfo.get('img_path', k)))
+            return views[k]
+
         mixed = inputs.clone()
         for i, sample in enumerate(data_samples):
             j = self.partner_of(i, batch)
             if self.mixer.num_partners and j == i:
                 plan = MixPlan.unchanged('batch_of_one', method=self.mixer.name)
             else:
+                plan = self.mixer.draw_plan(
+                    partial(view, i), partial(view, j) if self.mixer.num_partners
+                    else None)
+            if plan.uses_partner:  # as the pipeline form: only a used partner counts
                 self._check_same_fields(originals[i], originals[j], data_samples, i, j)
-                plan = self.mixer.draw_plan(views[i],
-                                            views[j] if self.mixer.num_partners else None)
             out = apply_plan_to_tensors(originals[i], originals[j], plan)
             mixed[i] = out.pop('img')
             self._write_back(sample, out)

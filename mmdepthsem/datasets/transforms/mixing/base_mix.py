@@ -1,5 +1,6 @@
 """The pipeline form shared by every mixing augmentation."""
-from typing import List, Optional
+from functools import partial
+from typing import Callable, List, Optional, Union
 
 import numpy as np
 import torch
@@ -7,6 +8,9 @@ from mmcv.transforms import BaseTransform
 
 from .mix_plan import (LABEL_SOURCES, MASK_SOURCES, MixPlan, MixView,
                        apply_plan_to_results, densify_nearest)
+
+#: A view, or a zero-argument callable that builds it on demand.
+ViewOrFactory = Union[MixView, Callable[[], MixView]]
 
 
 class BaseMixTransform(BaseTransform):
@@ -70,19 +74,25 @@ class BaseMixTransform(BaseTransform):
         """
         raise NotImplementedError
 
-    def draw_plan(self, first: MixView, second: Optional[MixView],
+    def draw_plan(self, first: ViewOrFactory, second: Optional[ViewOrFactory],
                   rng=np.random) -> MixPlan:
-        """Apply ``prob``, then :meth:`plan`; adds ``method`` to the plan's info."""
+        """Apply ``prob``, then :meth:`plan`; adds ``method`` to the plan's info.
+
+        ``first`` / ``second`` may be zero-argument callables returning the view:
+        they are then only built when the draw is not skipped by ``prob`` (a
+        densified depth view costs a distance transform).
+        """
         if self.prob < 1.0 and rng.rand() >= self.prob:
             plan = MixPlan.unchanged('prob')
         else:
+            first, second = (v() if callable(v) else v for v in (first, second))
             plan = self.plan(first, second, rng)
             plan.info.setdefault('applied', plan.applied)
         plan.info['method'] = self.name
         return plan
 
     # ------------------------------------------------------------ the views
-    def select_depth(self, maps: dict, name: str) -> Optional[torch.Tensor]:
+    def select_depth(self, maps: dict) -> Optional[torch.Tensor]:
         """The ``(H, W)`` depth the planner reads, by ``mask_source``."""
         key = 'est_depth_map' if self.mask_source == 'estimate' else 'gt_depth_map'
         depth = maps.get(key)
@@ -104,7 +114,7 @@ class BaseMixTransform(BaseTransform):
 
     def view(self, maps: dict, hw, name: str) -> MixView:
         """A :class:`MixView` from a dict of ``(H, W)`` arrays or tensors."""
-        return MixView(hw=tuple(hw), depth=self.select_depth(maps, name),
+        return MixView(hw=tuple(hw), depth=self.select_depth(maps),
                        labels=self.select_labels(maps), name=name)
 
     # ------------------------------------------------------------ the pipeline
@@ -122,12 +132,12 @@ class BaseMixTransform(BaseTransform):
                 f'dataset=..., pipeline=[..., dict(type={self.name!r}, ...), ...]) '
                 'or use the batch form in the data preprocessor.')
         second = partners[0] if self.num_partners else None
-        hw = results['img'].shape[:2]
-        first_view = self.view(results, hw, str(results.get('img_path', 'sample')))
+        first_view = partial(self.view, results, results['img'].shape[:2],
+                             str(results.get('img_path', 'sample')))
         second_view = None
         if second is not None:
-            second_view = self.view(second, second['img'].shape[:2],
-                                    str(second.get('img_path', 'second sample')))
+            second_view = partial(self.view, second, second['img'].shape[:2],
+                                  str(second.get('img_path', 'second sample')))
         plan = self.draw_plan(first_view, second_view)
         apply_plan_to_results(results, second, plan)
         info = {k: v for k, v in plan.info.items()}
