@@ -40,6 +40,8 @@ class CrossTaskNeck(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.in_index = in_index
         self.channels = channels
+        # also the norm / activation of the interaction modules of subclasses
+        self.norm_cfg, self.act_cfg = norm_cfg, act_cfg
         self.depth_neck = self._neck(in_channels, channels, num_convs, norm_cfg,
                                      act_cfg)
         self.sem_neck = self._neck(in_channels, channels, num_convs, norm_cfg, act_cfg)

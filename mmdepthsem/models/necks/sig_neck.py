@@ -15,7 +15,7 @@ Simplified / chosen here:
   exact layers are not given by the description.
 - The semantic features go to the semantic head unchanged.
 """
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 from mmcv.cnn import ConvModule
@@ -35,21 +35,14 @@ class SIGNeck(CrossTaskNeck):
         F_s' = F_s
 
     Args:
-        guide_norm_cfg: Norm of the guidance block (``None``: the task necks').
-        guide_act_cfg: Activation of the guidance block (``None``: the necks').
-        **kwargs: :class:`CrossTaskNeck`'s arguments (task necks).
+        **kwargs: :class:`CrossTaskNeck`'s arguments (its ``norm_cfg`` /
+            ``act_cfg`` also serve the guidance block).
     """
 
-    def __init__(self,
-                 guide_norm_cfg: Optional[dict] = None,
-                 guide_act_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 **kwargs) -> None:
-        super().__init__(init_cfg=init_cfg, **kwargs)
-        norm_cfg = guide_norm_cfg or kwargs.get('norm_cfg', dict(type='LN2d'))
-        act_cfg = guide_act_cfg or kwargs.get('act_cfg', dict(type='GELU'))
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.guide = ConvModule(2 * self.channels, self.channels, 3, padding=1,
-                                norm_cfg=norm_cfg, act_cfg=act_cfg)
+                                norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
 
     def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
         """Add the semantics-guided residual to the depth features.

@@ -21,7 +21,7 @@ Simplified / chosen here:
   fusion, as the depth network's input in SE-Net; no residual).
 - The semantic features go to the semantic head unchanged.
 """
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 from mmcv.cnn import ConvModule
@@ -43,23 +43,17 @@ class SWMapNeck(CrossTaskNeck):
 
     Args:
         num_classes: Classes ``K`` of the semantic map (150, the teacher's).
-        guide_norm_cfg: Norm of the fusion block (``None``: the task necks').
-        guide_act_cfg: Activation of the fusion block (``None``: the necks').
-        **kwargs: :class:`CrossTaskNeck`'s arguments (task necks).
+        **kwargs: :class:`CrossTaskNeck`'s arguments (its ``norm_cfg`` /
+            ``act_cfg`` also serve the fusion block).
     """
 
     def __init__(self,
                  num_classes: int = 150,
-                 guide_norm_cfg: Optional[dict] = None,
-                 guide_act_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
-        super().__init__(init_cfg=init_cfg, **kwargs)
-        norm_cfg = guide_norm_cfg or kwargs.get('norm_cfg', dict(type='LN2d'))
-        act_cfg = guide_act_cfg or kwargs.get('act_cfg', dict(type='GELU'))
+        super().__init__(**kwargs)
         self.sem_map = nn.Conv2d(self.channels, num_classes, 1)
         self.fuse = ConvModule(self.channels + num_classes, self.channels, 3,
-                               padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+                               padding=1, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
 
     def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
         """Fuse the soft semantic map into the depth features.
