@@ -16,20 +16,20 @@ from mmengine.runner import Runner
 from mmdepthsem.utils import register_all_modules
 from mmdepthsem.utils.resume import find_resumable_checkpoint
 
-# (metric key, label, higher is better)
+# (metric key, label)
 ROWS = [
-    ('delta1', 'δ<1.25', True),
-    ('delta2', 'δ<1.25²', True),
-    ('delta3', 'δ<1.25³', True),
-    ('abs_rel', 'AbsRel', False),
-    ('sq_rel', 'SqRel', False),
-    ('rmse', 'RMSE (m)', False),
-    ('rmse_log', 'RMSE log', False),
-    ('log10', 'log10', False),
-    ('silog', 'SILog', False),
-    ('mIoU', 'mIoU (%)', True),
-    ('mAcc', 'mAcc (%)', True),
-    ('aAcc', 'aAcc (%)', True),
+    ('delta1', 'δ<1.25'),
+    ('delta2', 'δ<1.25²'),
+    ('delta3', 'δ<1.25³'),
+    ('abs_rel', 'AbsRel'),
+    ('sq_rel', 'SqRel'),
+    ('rmse', 'RMSE (m)'),
+    ('rmse_log', 'RMSE log'),
+    ('log10', 'log10'),
+    ('silog', 'SILog'),
+    ('mIoU', 'mIoU (%)'),
+    ('mAcc', 'mAcc (%)'),
+    ('aAcc', 'aAcc (%)'),
 ]
 
 
@@ -74,7 +74,7 @@ def main():
     print(f'Demo: {osp.basename(args.config)} on the synthetic test split')
     print(f'{"metric":<12}{"untrained":>12}{"trained":>12}')
     print('-' * 36)
-    for key, label, _ in ROWS:
+    for key, label in ROWS:
         before, after = find_metric(untrained, key), find_metric(trained, key)
         if before is None or after is None:
             continue

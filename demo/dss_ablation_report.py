@@ -64,6 +64,7 @@ def main():
     results = {}
     for index, (name, config) in enumerate(VARIANTS):
         runs = []
+        cfg = Config.fromfile(config)
         for seed in args.seeds:
             work_dir = osp.join(args.work_dir, f'variant{index}', f'seed{seed}')
             if not args.skip_train:
@@ -71,7 +72,6 @@ def main():
             checkpoint = find_resumable_checkpoint(work_dir)
             if checkpoint is None:
                 sys.exit(f'no checkpoint in {work_dir}')
-            cfg = Config.fromfile(config)
             metrics = evaluate(cfg, work_dir, checkpoint, f'v{index}_s{seed}')
             runs.append({key: find_metric(metrics, key) for key, _ in METRICS})
         results[name] = runs
