@@ -24,7 +24,8 @@ skip-concat conv (a unidirectional refinement). Modules that need two decoders a
 block's output for feature losses.
 """
 from collections import OrderedDict
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import (Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 import torch.nn as nn
@@ -62,14 +63,23 @@ class _UpBlock(nn.Module):
         self.conv_out = _conv_block(channels + skip_channels, channels)
 
     def forward(self, x: Tensor, skip: Optional[Tensor]) -> Tensor:
-        x = self.conv_in(x)
-        if skip is None:
-            x = F.interpolate(x, scale_factor=2.0, mode='nearest')
-        else:
-            # exactly ×2 for sizes divisible by 32; also aligns odd sizes
-            x = F.interpolate(x, size=skip.shape[-2:], mode='nearest')
-            x = torch.cat([x, skip], dim=1)
-        return self.conv_out(x)
+        return self.merge(self.conv_in(x), skip)
+
+    def merge(self, x: Tensor, skip: Optional[Tensor]) -> Tensor:
+        """Upsample the ``conv_in`` output, concatenate the skip, ``conv_out``."""
+        return self.conv_out(upsample_to_skip(x, skip))
+
+
+def upsample_to_skip(x: Tensor, skip: Optional[Tensor]) -> Tensor:
+    """×2 nearest upsampling, then concatenation with ``skip`` when there is one.
+
+    With a skip the target size is the skip's: exactly ×2 for sizes divisible by 32,
+    and aligned for odd sizes.
+    """
+    if skip is None:
+        return F.interpolate(x, scale_factor=2.0, mode='nearest')
+    x = F.interpolate(x, size=skip.shape[-2:], mode='nearest')
+    return torch.cat([x, skip], dim=1)
 
 
 @MODELS.register_module()
@@ -143,7 +153,9 @@ class MonodepthDepthDecoder(BaseModule):
                     f'{feat.shape[1]} channels, `in_channels[{i}]` says {cin}')
         return feats
 
-    def forward_block(self, block: int, x: Tensor, inputs: Sequence[Tensor]) -> Tensor:
+    def forward_block(self, block: int, x: Tensor, inputs: Sequence[Tensor],
+                      return_upconv: bool = False
+                      ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         """Run block ``b`` (and its hook, if any).
 
         Args:
@@ -152,15 +164,21 @@ class MonodepthDepthDecoder(BaseModule):
                 ``b = 4``.
             inputs: Backbone outputs (as ``forward``); the skip is the feature at
                 stride ``2**b``.
+            return_upconv: Also return the block's first conv output (SGRE's
+                ``upconv_b``), before the upsampling.
 
         Returns:
-            ``(B, channels[b], H / 2**b, W / 2**b)`` block output.
+            ``(B, channels[b], H / 2**b, W / 2**b)`` block output, and with
+            ``return_upconv`` the ``(B, channels[b], H / 2**(b+1), W / 2**(b+1))``
+            ``upconv_b`` as well.
         """
         skip = inputs[self.in_index[block - 1]] if block > 0 else None
-        x = self.blocks[f'block{block}'](x, skip)
+        unit = self.blocks[f'block{block}']
+        upconv = unit.conv_in(x)
+        x = unit.merge(upconv, skip)
         if str(block) in self.block_hooks:
             x = self.block_hooks[str(block)](x)
-        return x
+        return (x, upconv) if return_upconv else x
 
     def forward_head(self, scale: int, x: Tensor) -> Tensor:
         """Output map of scale ``s`` from the output of block ``b = s``.
@@ -180,8 +198,10 @@ class MonodepthDepthDecoder(BaseModule):
 
         Returns:
             ``dict(outputs={s: (B, out_channels, H / 2**s, W / 2**s)},
-            features={b: (B, channels[b], H / 2**b, W / 2**b)})``: the (sigmoid
-            disparity) outputs per scale and every block's output (after its hook).
+            features={b: (B, channels[b], H / 2**b, W / 2**b)},
+            upconvs={b: (B, channels[b], H / 2**(b+1), W / 2**(b+1))})``: the
+            (sigmoid disparity) outputs per scale, every block's output (after its
+            hook) and every block's first conv output (SGRE's ``upconv_b``).
         """
         return decode_in_lockstep([self], inputs)[0]
 
@@ -202,16 +222,20 @@ def decode_in_lockstep(decoders: Sequence[MonodepthDepthDecoder],
         exchange: Cross-decoder modules keyed by block index.
 
     Returns:
-        One ``dict(outputs=..., features=...)`` per decoder, as ``forward``.
+        One ``dict(outputs=..., features=..., upconvs=...)`` per decoder, as
+        ``forward``.
     """
     xs = [dec._features(inputs)[4] for dec in decoders]
-    results = [dict(outputs={}, features={}) for _ in decoders]
+    results = [dict(outputs={}, features={}, upconvs={}) for _ in decoders]
     for block in BLOCKS:
-        xs = [dec.forward_block(block, x, inputs) for dec, x in zip(decoders, xs)]
+        stepped = [dec.forward_block(block, x, inputs, return_upconv=True)
+                   for dec, x in zip(decoders, xs)]
+        xs = [x for x, _ in stepped]
         if exchange is not None and str(block) in exchange:
             xs = list(exchange[str(block)](*xs))
-        for dec, x, result in zip(decoders, xs, results):
+        for dec, x, (_, upconv), result in zip(decoders, xs, stepped, results):
             result['features'][block] = x
+            result['upconvs'][block] = upconv
             if block in dec.scales:
                 result['outputs'][block] = dec.forward_head(block, x)
     return results

@@ -148,12 +148,14 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             stacked.append(frames[order])
         return torch.stack(stacked)
 
-    def decode(self, inputs: Tensor) -> Tuple[dict, Optional[dict]]:
+    def decode(self, inputs: Tensor, data_samples: Optional[SampleList] = None
+               ) -> Tuple[dict, Optional[dict]]:
         """Both decoders' ``dict(outputs=..., features=...)`` (semantic: or None).
 
         Without ``cross_task_blocks`` the decoders run independently; with them,
         both are stepped block by block and exchange features after the listed
-        blocks.
+        blocks. ``data_samples`` are unused here; subclasses whose decoders read
+        per-sample inputs (SGRE's SEEM points) take them from there.
         """
         feats = self.backbone(inputs)
         if self.sem_decoder is None:
@@ -167,7 +169,7 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
         """The self-supervised losses of one batch; see the class docstring."""
         height, width = inputs.shape[-2:]
         with record_function('selfsup/depth'):
-            decoded, sem_decoded = self.decode(inputs)
+            decoded, sem_decoded = self.decode(inputs, data_samples)
         with record_function('selfsup/pose'):
             frames = self._source_frames(data_samples, 'frames')
             poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
@@ -212,11 +214,7 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             if self.sem_decoder is not None or self.triplet_loss is not None:
                 labels = self._labels(data_samples)
             if self.sem_decoder is not None:
-                logits = sem_decoded['outputs'][0]
-                if logits.shape[-2:] != (height, width):
-                    logits = F.interpolate(logits, size=(height, width),
-                                           mode='bilinear', align_corners=False)
-                losses['loss_sem'] = self.sem_loss(logits, labels, ignore_index=255)
+                losses['loss_sem'] = self._sem_loss(sem_decoded['outputs'], labels)
             if self.triplet_loss is not None:
                 loss, count = self.triplet_loss(
                     [decoded['features'][b] for b in self.triplet_blocks], labels,
@@ -224,6 +222,22 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                 losses[self.triplet_loss.loss_name] = loss
                 losses['sgt_patches'] = count.float().detach()
         return losses
+
+    def _sem_loss(self, outputs: Dict[int, Tensor], labels: Tensor) -> Tensor:
+        """``sem_loss`` of every semantic output, upsampled to full size, averaged.
+
+        FSRE's decoder has one output (scale 0); SGRE's binary branch has four
+        (``S_disp3 .. S_disp0``), each supervised at full resolution.
+        """
+        size = labels.shape[-2:]
+        losses = []
+        for scale in sorted(outputs):
+            logits = outputs[scale]
+            if logits.shape[-2:] != size:
+                logits = F.interpolate(logits, size=size, mode='bilinear',
+                                       align_corners=False)
+            losses.append(self.sem_loss(logits, labels, ignore_index=255))
+        return torch.stack(losses).mean()
 
     def _labels(self, data_samples: SampleList) -> Tensor:
         """``(B, H, W)`` int64 labels from ``sem_label_field``."""
@@ -249,13 +263,13 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             data_samples = [DepthSemDataSample(metainfo=dict(
                 img_shape=inputs.shape[-2:], ori_shape=inputs.shape[-2:]))
                 for _ in range(inputs.shape[0])]
-        depth, logits = self._forward(inputs)
+        depth, logits = self._forward(inputs, data_samples)
         return attach_predictions(depth, logits, data_samples)
 
     def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
                  ) -> Tuple[Tensor, Optional[Tensor]]:
         """``(depth (B, 1, H, W) metres, logits (B, C, H, W) or None)``."""
-        decoded, sem_decoded = self.decode(inputs)
+        decoded, sem_decoded = self.decode(inputs, data_samples)
         disp = decoded['outputs'][0]
         if disp.shape[-2:] != inputs.shape[-2:]:
             disp = F.interpolate(disp, size=inputs.shape[-2:], mode='bilinear',
