@@ -32,6 +32,9 @@ class DepthSemDataSample(SegDataSample):
     Other data fields:
 
     - ``points``: ``(N, 2)`` float, ``(x, y)`` pixel coordinates (SEEM samples).
+    - ``seem_points``: ``(N, 2)`` int64, ``(x, y)`` pixels of SGRE's SEEM point set,
+      rows ``S_E, S_D, S_R`` (metainfo ``seem_num_edge_points``: how many ``S_E``
+      rows lie on a real edge).
     - ``intrinsics``: ``(3, 3)`` float camera matrix of the (transformed) image, pixels.
     - ``frames``: ``(T, 3, H, W)`` neighbouring images; their offsets relative to the
       target frame (e.g. ``(-1, 1)``) are in the metainfo key ``frame_ids``.
@@ -144,6 +147,18 @@ class DepthSemDataSample(SegDataSample):
     @points.deleter
     def points(self) -> None:
         del self._points
+
+    @property
+    def seem_points(self) -> torch.Tensor:
+        return self._seem_points
+
+    @seem_points.setter
+    def seem_points(self, value: torch.Tensor) -> None:
+        self.set_field(value, '_seem_points', dtype=torch.Tensor)
+
+    @seem_points.deleter
+    def seem_points(self) -> None:
+        del self._seem_points
 
     @property
     def intrinsics(self) -> torch.Tensor:

@@ -24,7 +24,8 @@ PIXEL_FIELDS = {
 DEFAULT_META_KEYS = ('img_path', 'seg_map_path', 'depth_map_path', 'disparity_path',
                      'pseudo_seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
                      'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-                     'frame_ids', 'depth_scale', 'camera', 'mix_info')
+                     'frame_ids', 'depth_scale', 'camera', 'mix_info',
+                     'seem_num_edge_points')
 
 
 def image_to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -96,6 +97,8 @@ class PackDepthSemInputs(BaseTransform):
       ``gt_edge_map`` (int64).
     - ``intrinsics``: ``(3, 3)`` float32 tensor, pixels of ``inputs``.
     - ``points``: ``(N, 2)`` float32 tensor of ``(x, y)`` pixels.
+    - ``seem_points``: ``(N, 2)`` int64 tensor of ``(x, y)`` pixels, SEEM's point set
+      (:class:`SampleSEEMPoints`; metainfo ``seem_num_edge_points``).
     - ``frames``: ``(T, 3, H, W)`` uint8 tensor; metainfo ``frame_ids`` lists their ids
       in the same order (``results['frame_ids']`` order, target id 0 skipped).
     - ``img_clean``: ``(3, H, W)`` uint8 and ``frames_clean``: ``(T, 3, H, W)`` uint8,
@@ -156,6 +159,11 @@ class PackDepthSemInputs(BaseTransform):
         if results.get('points') is not None:
             pts = np.asarray(results['points'], dtype=np.float32).reshape(-1, 2)
             sample.points = torch.from_numpy(pts.copy())
+        if results.get('seem_points') is not None:
+            pts = np.asarray(results['seem_points'])
+            if pts.ndim != 2 or pts.shape[1] != 2:
+                raise ValueError(f'`seem_points` must be (N, 2), got {pts.shape}')
+            sample.seem_points = torch.from_numpy(pts.astype(np.int64))
 
     @staticmethod
     def _pack_frames(results: dict, sample: DepthSemDataSample, hw) -> tuple:
