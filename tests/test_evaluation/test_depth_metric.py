@@ -279,3 +279,119 @@ def test_bad_arguments_have_clear_errors():
 def test_metrics_from_sums_rejects_empty():
     with pytest.raises(ValueError):
         depth_metrics_from_sums(dict(count=0))
+
+
+# --- per-class abs_rel ----------------------------------------------------------------
+
+CLASSES = ('road', 'car', 'sky', 'person', 'bus')
+# Two 2 x 3 images. Per pixel (pred, gt, label) -> |d - d*| / d*:
+# image 1: (2, 1, road) 1 | (2, 2, road) 0 | (3, 4, car) 0.25
+#          (3, 2, ignore) 0.5 | (1, 0, sky) invalid | (5, 5, car) 0
+GT_1 = [[1.0, 2.0, 4.0], [2.0, 0.0, 5.0]]
+PRED_1 = [[2.0, 2.0, 3.0], [3.0, 1.0, 5.0]]
+LABEL_1 = [[0, 0, 1], [255, 2, 1]]
+# image 2: (1, 2, car) 0.5 | (4, 4, road) 0 | (1.5, 1, road) 0.5
+#          (1, 1, person) 0 | (2, 0, sky) invalid | (6, 8, road) 0.25
+GT_2 = [[2.0, 4.0, 1.0], [1.0, 0.0, 8.0]]
+PRED_2 = [[1.0, 4.0, 1.5], [1.0, 2.0, 6.0]]
+LABEL_2 = [[1, 0, 0], [3, 2, 0]]
+# 'sky' only labels invalid pixels and 'bus' never occurs: both are left out.
+EXPECTED_CLASSES = {
+    'abs_rel/road': (1.0 + 0 + 0 + 0.5 + 0.25) / 5,
+    'abs_rel/car': (0.25 + 0 + 0.5) / 3,
+    'abs_rel/person': 0.0,
+}
+
+
+def labelled(pred, gt, label, img_path='img.png', key='gt_sem_seg'):
+    data_sample = sample(pred, gt, img_path)
+    data_sample[key] = {'data': torch.as_tensor(label, dtype=torch.int64)[None]}
+    return data_sample
+
+
+def two_labelled_images():
+    return [labelled(PRED_1, GT_1, LABEL_1, '1.png'),
+            labelled(PRED_2, GT_2, LABEL_2, '2.png')]
+
+
+def test_per_class_abs_rel_by_hand():
+    metric = DepthMetric(max_depth=10, class_key='gt_sem_seg', class_names=CLASSES)
+    with pytest.warns(UserWarning, match=r"\['sky', 'bus'\]"):
+        result = evaluate(metric, two_labelled_images())
+    class_keys = [k for k in result if k.startswith('abs_rel/')]
+    assert class_keys == list(EXPECTED_CLASSES)  # in id order, absent ones left out
+    assert_close(result, EXPECTED_CLASSES)
+    assert not any(math.isnan(v) for v in result.values())
+    # The main metrics are untouched, the ignored pixel included: (1.75/5 + 1.25/5) / 2.
+    plain = evaluate(DepthMetric(max_depth=10), two_labelled_images())
+    assert {k: v for k, v in result.items() if k not in class_keys} == plain
+    assert plain['abs_rel'] == pytest.approx(0.3)
+    # Per-image results hold K sums and counts, not the maps.
+    assert metric.results == []  # evaluate() cleared them
+    metric.process({}, two_labelled_images())
+    assert metric.results[0]['class_count'].tolist() == [2, 2, 0, 0, 0]
+
+
+def test_per_class_abs_rel_combines_across_ranks():
+    ranks = [DepthMetric(max_depth=10, class_key='gt_sem_seg', class_names=CLASSES)
+             for _ in range(2)]
+    images = two_labelled_images()
+    ranks[0].process({}, images[:1])
+    ranks[1].process({}, images[1:])
+    with pytest.warns(UserWarning):
+        merged = ranks[0].compute_metrics(ranks[0].results + ranks[1].results)
+    assert_close(merged, EXPECTED_CLASSES)
+
+
+def test_per_class_abs_rel_after_median_scaling():
+    # Valid gt 1, 2, 3, 4, 6 (median 3), pred 1, 1, 2, 2, 4 (median 2): ratio 1.5, the
+    # ignored pixel included, giving pred 1.5, 1.5, 3, 3, 6.
+    # road: |1.5 - 1| / 1, |1.5 - 2| / 2 -> 0.375; car: 0, |3 - 4| / 4 -> 0.125.
+    # (Unscaled, road would be 0.25.)
+    gt = [[1.0, 2.0, 3.0], [4.0, 0.0, 6.0]]
+    pred = [[1.0, 1.0, 2.0], [2.0, 7.0, 4.0]]
+    label = [[0, 0, 1], [1, 0, 255]]
+    metric = DepthMetric(max_depth=10, median_scaling=True, class_key='gt_sem_seg',
+                         class_names=['road', 'car'])
+    result = evaluate(metric, [labelled(pred, gt, label)])
+    assert result['median_ratio_mean'] == pytest.approx(1.5)
+    assert_close(result, {'abs_rel/road': 0.375, 'abs_rel/car': 0.125})
+
+
+def test_per_class_names_from_dataset_meta_or_ids():
+    data_sample = DepthSemDataSample(metainfo=dict(img_path='a.png'))
+    data_sample.pred_depth_map = PixelData(data=torch.tensor(PRED_1)[None])
+    data_sample.gt_depth_map = PixelData(data=torch.tensor(GT_1)[None])
+    data_sample.gt_pseudo_sem_seg = PixelData(data=torch.tensor(LABEL_1)[None])
+    evaluator = Evaluator(DepthMetric(max_depth=10, class_key='gt_pseudo_sem_seg',
+                                      prefix='depth'))
+    evaluator.dataset_meta = dict(classes=CLASSES)
+    evaluator.process([data_sample])
+    with pytest.warns(UserWarning, match='sky'):
+        result = evaluator.evaluate(1)
+    assert_close(result, {'abs_rel/road': 0.5, 'abs_rel/car': 0.125}, 'depth/')
+    assert 'depth/abs_rel/sky' not in result
+
+    # Without names, ids name the keys; id 2 (only at an invalid pixel) is left out.
+    metric = DepthMetric(max_depth=10, class_key='gt_sem_seg')
+    with pytest.warns(UserWarning, match='class_2'):
+        result = evaluate(metric, two_labelled_images())
+    assert_close(result, {'abs_rel/class_0': EXPECTED_CLASSES['abs_rel/road'],
+                          'abs_rel/class_1': EXPECTED_CLASSES['abs_rel/car'],
+                          'abs_rel/class_3': 0.0})
+    assert 'abs_rel/class_2' not in result
+
+
+def test_per_class_errors_name_the_image():
+    metric = DepthMetric(max_depth=10, class_key='gt_pseudo_sem_seg',
+                         class_names=CLASSES)
+    with pytest.raises(KeyError, match=r"gt_pseudo_sem_seg.*nolabel\.png"):
+        metric.process({}, [sample(PRED_1, GT_1, 'nolabel.png')])
+    with pytest.raises(ValueError, match=r'small\.png.*\(1, 2, 2\).*\(1, 2, 3\)'):
+        metric.process({}, [labelled(PRED_1, GT_1, [[0, 0], [0, 0]], 'small.png',
+                                     key='gt_pseudo_sem_seg')])
+    with pytest.raises(ValueError, match=r'bad\.png.*class id 7'):
+        metric.process({}, [labelled(PRED_1, GT_1, [[0, 7, 1], [255, 2, 1]], 'bad.png',
+                                     key='gt_pseudo_sem_seg')])
+    with pytest.raises(ValueError, match='distinct'):
+        DepthMetric(max_depth=10, class_key='gt_sem_seg', class_names=['a', 'a'])

@@ -9,14 +9,16 @@ import math
 import warnings
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmdepthsem.registry import METRICS
 from ..functional import (DEPTH_METRICS, CropType, depth_error_sums,
-                          depth_metrics_from_sums, eval_crop_box, prepare_depth_pair,
-                          sum_error_sums)
+                          depth_eval_mask, depth_metrics_from_sums, eval_crop_box,
+                          prepare_depth_pair, sum_error_sums)
 
 AVERAGE_MODES = ('image', 'pixel')
 
@@ -57,6 +59,15 @@ class DepthMetric(BaseMetric):
     Both are computed from the same per-image sums, which :class:`BaseMetric` collects
     across ranks in distributed evaluation.
 
+    With ``class_key`` (e.g. ``'gt_sem_seg'`` or ``'gt_pseudo_sem_seg'``), the metric
+    also reports ``abs_rel/<class name>``: the AbsRel of each semantic class, pooled
+    over the pixels of that class in the whole data set (``average`` does not apply).
+    It is computed on exactly the pixels and the (median-scaled, clamped) predictions
+    of the main metrics, leaving out pixels labelled ``ignore_index``; a class without
+    any such pixel is left out of the results and named in a warning. This is the
+    per-category AbsRel of SGRE (Li et al., ICLR 2021, Figure 5). Each image stores
+    only a per-class sum and count, ``K`` numbers each.
+
     Args:
         max_depth: Upper end of the evaluated depth range, metres (10 for NYU Depth V2,
             80 for KITTI). Required: it changes the numbers a paper reports.
@@ -70,12 +81,21 @@ class DepthMetric(BaseMetric):
         pred_key: Data-sample field of the prediction, ``(1, H, W)`` metres.
         gt_key: Data-sample field of the ground truth, ``(1, H, W)`` metres, ``0`` =
             invalid.
+        class_key: Data-sample field of ``(1, H, W)`` integer class ids aligned with
+            the ground truth, for the per-class AbsRel; ``None`` (default) for none.
+        class_names: Names of the class ids ``0..K-1``, used in the result keys;
+            ``None`` takes ``dataset_meta['classes']`` when the data set has them, else
+            the keys are ``abs_rel/class_<id>``.
+        ignore_index: Label value left out of the per-class AbsRel.
         collect_device: ``'cpu'`` or ``'gpu'``, where results are gathered across ranks.
         prefix: Prefix of the result keys, e.g. ``'depth'`` gives ``'depth/abs_rel'``.
 
     Example:
         >>> metric = dict(type='DepthMetric', crop='kitti_garg', max_depth=80,
         ...               median_scaling=True)
+        >>> # per-class AbsRel over the Cityscapes classes of the pseudo-labels
+        >>> metric = dict(type='DepthMetric', crop='kitti_garg', max_depth=80,
+        ...               median_scaling=True, class_key='gt_pseudo_sem_seg')
     """
 
     def __init__(self,
@@ -87,6 +107,9 @@ class DepthMetric(BaseMetric):
                  metrics: Optional[Sequence[str]] = None,
                  pred_key: str = 'pred_depth_map',
                  gt_key: str = 'gt_depth_map',
+                 class_key: Optional[str] = None,
+                 class_names: Optional[Sequence[str]] = None,
+                 ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
@@ -109,6 +132,8 @@ class DepthMetric(BaseMetric):
             raise ValueError(f'DepthMetric got unknown metric name(s) {unknown}; valid '
                              f'names are {list(DEPTH_METRICS)}.')
         eval_crop_box(480, 640, crop)  # fails early on a bad crop
+        if class_names is not None:
+            class_names = self._check_class_names(class_names)
         self.max_depth = float(max_depth)
         self.min_depth = float(min_depth)
         self.crop = crop
@@ -117,6 +142,59 @@ class DepthMetric(BaseMetric):
         self.metrics: List[str] = list(metrics)
         self.pred_key = pred_key
         self.gt_key = gt_key
+        self.class_key = class_key
+        self.class_names = class_names
+        self.ignore_index = int(ignore_index)
+
+    @staticmethod
+    def _check_class_names(names: Sequence[str]) -> List[str]:
+        """Reject an empty or repeated list of class names (their keys would clash)."""
+        names = [names] if isinstance(names, str) else [str(n) for n in names]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if not names or duplicates:
+            raise ValueError('DepthMetric class_names must be a non-empty list of '
+                             f'distinct names, got {names!r}.')
+        return names
+
+    def _resolved_class_names(self) -> Optional[List[str]]:
+        """``class_names``, else ``dataset_meta['classes']``, else ``None``."""
+        if self.class_names is not None:
+            return self.class_names
+        classes = (self.dataset_meta or {}).get('classes')
+        return None if classes is None else self._check_class_names(classes)
+
+    def _class_labels(self, data_sample: dict, gt_shape: torch.Size,
+                      num_classes: Optional[int]) -> torch.Tensor:
+        """The checked ``(H, W)`` int64 class-id map of one data sample.
+
+        Raises:
+            KeyError: If the sample has no ``class_key`` field.
+            ValueError: If the map's ``(H, W)`` differs from the ground truth's, or an id
+                other than ``ignore_index`` is negative or ``>= num_classes``.
+        """
+        img_path = data_sample.get('img_path', 'a sample')
+        if self.class_key not in data_sample:
+            raise KeyError(f'DepthMetric(class_key={self.class_key!r}) needs '
+                           f'{self.class_key!r} in every data sample; {img_path} has '
+                           f'only {sorted(data_sample)}.')
+        labels = torch.as_tensor(data_sample[self.class_key]['data'])
+        if labels.dim() < 2 or labels.shape[-2:] != gt_shape[-2:] \
+                or labels.numel() != gt_shape[-2] * gt_shape[-1]:
+            raise ValueError(f'{img_path}: {self.class_key!r} has shape '
+                             f'{tuple(labels.shape)} but {self.gt_key!r} has shape '
+                             f'{tuple(gt_shape)}; the class ids must be aligned with '
+                             'the ground-truth depth.')
+        labels = labels.reshape(gt_shape[-2:]).to('cpu', torch.int64)
+        ids = labels[labels != self.ignore_index]
+        if ids.numel():
+            bad = ids.min().item() if ids.min() < 0 else ids.max().item()
+            if bad < 0 or (num_classes is not None and bad >= num_classes):
+                valid_ids = 'ids >= 0' if num_classes is None else \
+                    f'ids 0..{num_classes - 1} of {num_classes} class names'
+                raise ValueError(f'{img_path}: {self.class_key!r} holds class id {bad}; '
+                                 f'expected {valid_ids} or ignore_index='
+                                 f'{self.ignore_index}.')
+        return labels
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Store the error sums of each image of a batch in ``self.results``.
@@ -124,8 +202,11 @@ class DepthMetric(BaseMetric):
         Args:
             data_batch: The batch from the data loader (unused).
             data_samples: The model's outputs as dicts, each with ``pred_key`` and
-                ``gt_key`` entries whose ``'data'`` is ``(1, H, W)`` metres.
+                ``gt_key`` entries whose ``'data'`` is ``(1, H, W)`` metres, and with
+                ``class_key`` (when set) whose ``'data'`` is ``(1, H, W)`` class ids.
         """
+        class_names = self._resolved_class_names() if self.class_key else None
+        num_classes = None if class_names is None else len(class_names)
         for data_sample in data_samples:
             for key in (self.pred_key, self.gt_key):
                 if key not in data_sample:
@@ -133,6 +214,10 @@ class DepthMetric(BaseMetric):
                                    f'{data_sample.get("img_path", "a sample")} has only '
                                    f'{sorted(data_sample)}.')
             img_path = data_sample.get('img_path')
+            gt_map = torch.as_tensor(data_sample[self.gt_key]['data'])
+            labels = None
+            if self.class_key is not None:
+                labels = self._class_labels(data_sample, gt_map.shape, num_classes)
             try:
                 pred, gt, ratio = prepare_depth_pair(
                     data_sample[self.pred_key]['data'], data_sample[self.gt_key]['data'],
@@ -145,6 +230,17 @@ class DepthMetric(BaseMetric):
             result = depth_error_sums(pred, gt)
             if self.median_scaling:
                 result['ratio'] = ratio
+            if labels is not None:
+                # prepare_depth_pair keeps the pixels of this same mask, in this order.
+                mask = depth_eval_mask(gt_map.reshape(labels.shape).cpu(),
+                                       self.min_depth, self.max_depth, self.crop)
+                ids = labels[mask]
+                keep = ids != self.ignore_index
+                abs_rel = ((pred - gt).abs() / gt).cpu()[keep].numpy()
+                ids = ids[keep].numpy()
+                length = num_classes or int(ids.max(initial=-1)) + 1
+                result['class_abs_rel'] = np.bincount(ids, abs_rel, minlength=length)
+                result['class_count'] = np.bincount(ids, minlength=length)
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -195,12 +291,55 @@ class DepthMetric(BaseMetric):
                 metrics['median_ratio_mean'] = mean
                 metrics['median_ratio_std'] = std
 
+        if self.class_key is not None:
+            metrics.update(self._class_metrics(valid, logger))
+
         table = PrettyTable()
         for name, value in metrics.items():
+            if name.startswith('abs_rel/'):
+                continue  # in the per-class table
             table.add_column(name, [round(value, 4)])
         print_log(
             f'depth results over {len(valid)} images ({self.average} average, crop '
             f'{self.crop!r}, range ({self.min_depth}, {self.max_depth}] m'
             f'{", median scaling" if self.median_scaling else ""}):', logger=logger)
         print_log('\n' + table.get_string(), logger=logger)
+        return metrics
+
+    def _class_metrics(self, results: List[dict],
+                       logger: MMLogger) -> Dict[str, float]:
+        """Per-class AbsRel, pooled over the pixels of each class in all images.
+
+        Args:
+            results: Per-image dicts from :meth:`process` with ``count > 0``.
+            logger: Where the per-class table and the absent classes are logged.
+
+        Returns:
+            ``{'abs_rel/<class name>': value}`` for the classes with a valid pixel.
+        """
+        length = max(len(r['class_count']) for r in results)
+        abs_rel = np.zeros(length, dtype=np.float64)
+        count = np.zeros(length, dtype=np.int64)
+        for r in results:
+            n = len(r['class_count'])
+            abs_rel[:n] += r['class_abs_rel']
+            count[:n] += r['class_count']
+        names = self._resolved_class_names()
+        if names is None:
+            names = [f'class_{i}' for i in range(length)]
+        length = max(length, len(names))
+        count = np.pad(count, (0, length - len(count)))
+
+        metrics = {}
+        table = PrettyTable(['class', 'abs_rel', 'pixels'])
+        for i, name in enumerate(names):
+            if count[i] > 0:
+                metrics[f'abs_rel/{name}'] = float(abs_rel[i] / count[i])
+                table.add_row([name, round(metrics[f'abs_rel/{name}'], 4), count[i]])
+        absent = [name for i, name in enumerate(names) if count[i] == 0]
+        if absent:
+            _warn(f'DepthMetric: no valid {self.class_key!r} pixel of class(es) '
+                  f'{absent}; they are left out of the per-class abs_rel.', logger)
+        print_log(f'per-class abs_rel ({self.class_key!r}):\n' + table.get_string(),
+                  logger=logger)
         return metrics
