@@ -19,7 +19,7 @@ from .nyu_format import NYUConfig, write_nyu
 from .writing import WriteResult, write_json
 
 #: Bump when the generator's output changes for equal arguments.
-GENERATOR_VERSION = '1.1.0'
+GENERATOR_VERSION = '1.2.0'
 MANIFEST_NAME = 'synthetic_manifest.json'
 
 AnyConfig = Union[NYUConfig, KITTIConfig, CityscapesConfig]

@@ -16,7 +16,8 @@ Layout under ``root`` (see ``/work/shared/DATA_FORMATS.md``)::
                                             root, depth to data_depth_annotated/
     pseudo_labels/renderer/<date>/<drive>/image_0{2,3}/%010d.png
                                             uint8 Cityscapes train ids (255 ignore) of
-                                            every training-drive frame
+                                            every frame (test drives too: classes of
+                                            the per-class depth error, SGRE Fig. 5)
     data_semantics/training/image_2/%06d_10.png
     data_semantics/training/semantic/%06d_10.png
                                             KITTI-2015 semantic benchmark layout:
@@ -424,12 +425,12 @@ def _frame_job(job: Tuple[int, int, int, KITTIConfig, str]) -> List[str]:
     written = list(files) + [velo_rel] + list(ann_files)
     label_ids = {cam: view.label.astype(np.uint8)
                  for cam, view in (('02', out.left), ('03', out.right))}
-    if drive < config.num_drives - config.num_test_drives:
-        for cam, ids in label_ids.items():
-            rel = f'{PSEUDO_LABEL_DIR}/{seq}/image_{cam}/{frame:010d}.png'
-            write_gray(root / rel, cityscapes_train_id_lut()[ids])
-            written.append(rel)
-    elif frame % SEMANTICS_FRAME_STRIDE == 0:
+    for cam, ids in label_ids.items():
+        rel = f'{PSEUDO_LABEL_DIR}/{seq}/image_{cam}/{frame:010d}.png'
+        write_gray(root / rel, cityscapes_train_id_lut()[ids])
+        written.append(rel)
+    if drive >= config.num_drives - config.num_test_drives and \
+            frame % SEMANTICS_FRAME_STRIDE == 0:
         index = semantics_index(config, drive, frame)
         rel_img = f'{SEMANTICS_DIR}/image_2/{index:06d}_10.png'
         rel_sem = f'{SEMANTICS_DIR}/semantic/{index:06d}_10.png'
