@@ -2,5 +2,7 @@ from .depth_head import DepthHead
 from .monodepth_decoder import MonodepthDepthDecoder
 from .pose_decoder import PoseDecoder, PoseNet
 from .dss_sem_head import DSSSemHead
+from .semantic_fused_depth_decoder import SemanticFusedDepthDecoder
 
-__all__ = ['DepthHead', 'MonodepthDepthDecoder', 'PoseDecoder', 'PoseNet', 'DSSSemHead']
+__all__ = ['DepthHead', 'MonodepthDepthDecoder', 'PoseDecoder', 'PoseNet', 'DSSSemHead',
+           'SemanticFusedDepthDecoder']

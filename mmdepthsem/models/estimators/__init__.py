@@ -1,4 +1,6 @@
 from .multitask_estimator import MultiTaskEstimator
 from .self_supervised_estimator import SelfSupervisedDepthEstimator
+from .semantic_guided_estimator import SemanticGuidedDepthEstimator
 
-__all__ = ['MultiTaskEstimator', 'SelfSupervisedDepthEstimator']
+__all__ = ['MultiTaskEstimator', 'SelfSupervisedDepthEstimator',
+           'SemanticGuidedDepthEstimator']

@@ -6,7 +6,10 @@ from .ccam_neck import CCAMNeck
 from .padnet_distillation_neck import PADNetDistillationNeck
 from .sig_neck import SIGNeck
 from .swmap_neck import SWMapNeck
+from .semantic_self_attention import SemanticGuidedSelfAttention
+from .seem import SemanticEdgeEnhancement
 
 __all__ = ['UpConcatDecoder', 'DSSNeck', 'CrossTaskNeck', 'CCAMNeck',
            'PADNetDistillationNeck', 'SIGNeck', 'SWMapNeck',
-           'CrossModalAttention', 'BidirectionalCMA']
+           'CrossModalAttention', 'BidirectionalCMA', 'SemanticGuidedSelfAttention',
+           'SemanticEdgeEnhancement']

@@ -1,0 +1,4 @@
+# SGRE Table 6: attention at decoder blocks 4, 3, 2, 1, 0, at 64x224 (paper: AbsRel
+# 0.137, d1 0.828). Otherwise resnet50_kitti_64x224_attn432.py.
+_base_ = ['./resnet50_kitti_64x224_attn432.py']
+model = dict(depth_decoder=dict(attention_blocks=(4, 3, 2, 1, 0)))

@@ -1,0 +1,66 @@
+"""SGRE's semantic-guided self-attention on fused depth/semantic features (eq. 7-8)."""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmdepthsem.registry import MODELS
+
+
+@MODELS.register_module()
+class SemanticGuidedSelfAttention(BaseModule):
+    """Pixel-wise self-attention with a zero-initialised residual gate.
+
+    For a fused feature ``F_A`` (SGRE's ``aconv_b``: depth and semantic ``upconv``
+    features concatenated and convolved) of ``L = H·W`` pixels::
+
+        Q = conv1x1(F_A) ∈ R^{L×C/r},  K = conv1x1(F_A) ∈ R^{L×C/r},
+        V = conv1x1(F_A) ∈ R^{L×C}
+        A = softmax(Q Kᵀ)                       (eq. 7, no 1/√d scaling)
+        out = γ · (A V) + F_A                   (eq. 8, γ a scalar, 0 at start)
+
+    as in DANet's position attention (``specs/sgre.md``). ``A V`` is computed with
+    :func:`torch.nn.functional.scaled_dot_product_attention` and ``scale=1.0``, so the
+    ``L × L`` attention matrix is never materialised by the fused kernels (the
+    stride-8 level at 192×640 has 1,920 pixels; the finer levels of the Table 6
+    ablation have 7,680 and 30,720).
+
+    Args:
+        channels: Channels ``C`` of the fused feature.
+        qk_reduction: ``r``; query/key width is ``max(C // r, 1)`` (8 as DANet).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self, channels: int, qk_reduction: int = 8,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if channels < 1 or qk_reduction < 1:
+            raise ValueError(f'SemanticGuidedSelfAttention: channels ({channels}) and '
+                             f'qk_reduction ({qk_reduction}) must be positive')
+        qk_channels = max(channels // qk_reduction, 1)
+        self.channels = channels
+        self.query = nn.Conv2d(channels, qk_channels, 1)
+        self.key = nn.Conv2d(channels, qk_channels, 1)
+        self.value = nn.Conv2d(channels, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def attend(self, x: Tensor) -> Tensor:
+        """``softmax(Q Kᵀ) V`` of ``x`` ``(B, C, H, W)``, returned as ``(B, C, H, W)``."""
+        if x.shape[1] != self.channels:
+            raise ValueError(f'SemanticGuidedSelfAttention: input has {x.shape[1]} '
+                             f'channels, built for {self.channels}')
+        batch, _, height, width = x.shape
+
+        def tokens(t: Tensor) -> Tensor:  # (B, c, H, W) -> (B, 1, L, c)
+            return t.flatten(2).transpose(1, 2).unsqueeze(1)
+
+        out = F.scaled_dot_product_attention(
+            tokens(self.query(x)), tokens(self.key(x)), tokens(self.value(x)),
+            scale=1.0)
+        return out.squeeze(1).transpose(1, 2).reshape(batch, -1, height, width)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``γ · softmax(Q Kᵀ) V + x`` for ``x`` ``(B, C, H, W)``; same shape out."""
+        return self.gamma * self.attend(x) + x
