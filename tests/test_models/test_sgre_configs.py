@@ -92,7 +92,11 @@ ROWS = {
     '64x224_attn4321': ('SemanticGuidedDepthEstimator', (4, 3, 2, 1), True, (224, 64)),
     '64x224_attn43210': ('SemanticGuidedDepthEstimator', (4, 3, 2, 1, 0), True,
                          (224, 64)),
+    'tab9_binary_concat': ('SemanticGuidedDepthEstimator', (), False, (640, 192)),
+    'tab9_full_concat': ('SemanticGuidedDepthEstimator', (), False, (640, 192)),
 }
+#: rows whose semantic branch differs from the paper model's (Table 9, full labels)
+FULL_LABEL_ROWS = {'tab9_full_concat'}
 
 
 def test_every_ablation_config_is_checked_and_documented():
@@ -117,8 +121,15 @@ def test_ablation_config_changes_only_its_row(name):
     else:
         assert tuple(cfg.model.depth_decoder.attention_blocks) == blocks
         assert bool(cfg.model.depth_decoder.seem) == seem
+        changed = {'depth_decoder'}
+        if name in FULL_LABEL_ROWS:
+            changed |= {'sem_decoder', 'sem_loss'}
+            assert cfg.model.sem_decoder.out_channels == 19
+            assert not cfg.model.sem_loss.use_sigmoid
+            pipeline = [s.type for s in cfg.train_dataloader.dataset.pipeline]
+            assert 'BinaryForegroundMap' not in pipeline
         for key in set(PAPER.model) | set(cfg.model):
-            if key != 'depth_decoder':
+            if key not in changed:
                 assert cfg.model.get(key) == PAPER.model.get(key), key
     assert tuple(steps(cfg)['Resize'].scale) == size
     assert tuple(steps(cfg, 'test')['Resize'].scale) == size
@@ -141,6 +152,13 @@ def test_ablation_models_build_and_train_one_step_on_small_inputs():
         assert torch.isfinite(total), name
         total.backward()
         assert model.depth_decoder.seem.enhance[0].weight.grad.abs().sum() > 0
+    # Table 9's 19-class branch: softmax CE over all four scales
+    cfg = Config.fromfile(str(ROOT / 'ablations' / 'resnet50_kitti_tab9_full_concat.py'))
+    cfg.model.backbone.pretrained = False
+    cfg.model.pose_net.encoder.checkpoint = None
+    model = MODELS.build(cfg.model)
+    losses = run_loss(model, [sgre_sample()])
+    assert torch.isfinite(losses['loss_sem']) and losses['loss_sem'] > 0
 
 
 @pytest.fixture(scope='module')
@@ -171,3 +189,34 @@ def test_per_class_test_config_reads_pseudo_labels_of_the_test_drive(tiny_kitti)
     assert packed.gt_pseudo_sem_seg.data.shape == packed.gt_depth_map.data.shape
     (metric, ) = cfg.test_evaluator
     assert metric.class_key == 'gt_pseudo_sem_seg' and len(metric.class_names) == 19
+
+
+def test_demo_trains_with_the_runner_and_logs_points_and_gradient_norms(
+        tiny_kitti, tmp_path):
+    import json
+    import sys
+
+    from ..conftest import run_tool
+    work_dir = tmp_path / 'work'
+    run_tool([
+        sys.executable, 'tools/train.py', str(ROOT / 'resnet18_synthetic_kitti.py'),
+        '--work-dir', str(work_dir), '--cfg-options',
+        f'train_dataloader.dataset.data_root={tiny_kitti}',
+        f'val_dataloader.dataset.data_root={tiny_kitti}',
+        f'test_dataloader.dataset.data_root={tiny_kitti}',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
+        'train_cfg.val_interval=3', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=3'
+    ])
+    (log, ) = work_dir.glob('*/vis_data/scalars.json')
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    train = [r for r in records if 'loss_sem' in r]
+    assert len(train) == 3
+    assert all(r['seem_points'] == 1025 for r in train)
+    assert all(0 <= r['seem_edge_points'] <= 410 for r in train)
+    assert all(r['grad_norm_depth_decoder_seem'] > 0 for r in train)
+    assert all(r['grad_norm_depth_decoder_attention'] > 0 for r in train)
+    assert any('abs_rel' in r for r in records)  # validation ran
+    assert (work_dir / 'iter_3.pth').is_file()
