@@ -8,7 +8,7 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-selfsup demo-dss data clean help
+.PHONY: install test demo demo-selfsup demo-dss demo-sgre data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
@@ -17,6 +17,7 @@ help:
 	@echo "make test     - run the whole test suite"
 	@echo "make demo-selfsup - Monodepth2 vs FSRE on the synthetic drives (~20 min on 2 cores)"
 	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms"
+	@echo "make demo-sgre - SGRE vs Monodepth2, +SEEM, +SA on the synthetic drives (~30 min)"
 
 install:
 	@bash tools/install_env.sh
@@ -46,6 +47,9 @@ demo-selfsup: data
 
 demo-dss: data
 	@$(RUN) demo/dss_ablation_report.py --work-dir work_dirs/demo_dss
+
+demo-sgre: data
+	@$(RUN) demo/sgre_ablation_report.py --work-dir work_dirs/demo_sgre
 
 test: install
 	@$(RUN) -m pytest tests $$(ls -d projects/*/tests 2>/dev/null) $(PYTEST_ARGS); rc=$$?; \

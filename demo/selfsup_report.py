@@ -24,6 +24,7 @@ import glob
 import json
 import os.path as osp
 import sys
+from typing import Sequence
 
 import torch
 from demo_report import evaluate, find_metric
@@ -58,16 +59,16 @@ def constant_depth_metrics(cfg: Config, depth: float = 10.0) -> dict:
     return evaluator.evaluate(len(loader.dataset))
 
 
-def training_scalars(work_dir: str) -> dict:
+def training_scalars(work_dir: str, names: Sequence[str] = TRAINING_SCALARS) -> dict:
     """``{name: [values per logged iteration]}`` from the newest ``scalars.json``."""
     logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    found = {name: [] for name in TRAINING_SCALARS}
+    found = {name: [] for name in names}
     if not logs:
         return found
     with open(logs[-1]) as f:
         for line in f:
             record = json.loads(line)
-            for name in TRAINING_SCALARS:
+            for name in names:
                 if name in record:
                     found[name].append(float(record[name]))
     return found
