@@ -14,10 +14,15 @@ over the valid pixels)::
     abs_rel  = mean(|d - d*| / d*)
     sq_rel   = mean((d - d*)^2 / d*)
     rmse     = sqrt(mean((d - d*)^2))                      [m]
+    mae      = mean(|d - d*|)                              [m]
     rmse_log = sqrt(mean(g^2))
     log10    = mean(|log10 d - log10 d*|)
     silog    = 100 * sqrt(mean(g^2) - mean(g)^2)
     deltaK   = mean(max(d / d*, d* / d) < 1.25^K),  K = 1, 2, 3
+
+The formulas never assume metres: ``rmse`` and ``mae`` are in the units of the maps, so
+on disparity maps (e.g. SOSD's Cityscapes evaluation) ``mae`` is the mean absolute
+disparity error in pixels.
 
 Every metric is a function of a handful of sums over the valid pixels (see
 :func:`depth_error_sums`), so per-image results can be pooled over a whole data set
@@ -33,11 +38,12 @@ from torch import Tensor
 
 #: Names of the depth metrics, in the order they are reported.
 DEPTH_METRICS: Tuple[str, ...] = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10',
-                                  'silog', 'delta1', 'delta2', 'delta3')
+                                  'silog', 'delta1', 'delta2', 'delta3', 'mae')
 
 #: Keys of the per-image sums returned by :func:`depth_error_sums`.
 SUM_KEYS: Tuple[str, ...] = ('count', 'abs_rel', 'sq_rel', 'sq_err', 'sq_log_err',
-                             'abs_log10_err', 'log_err', 'delta1', 'delta2', 'delta3')
+                             'abs_log10_err', 'log_err', 'delta1', 'delta2', 'delta3',
+                             'abs_err')
 
 #: Evaluation crops as fractions ``(top, bottom, left, right)`` of the image height and
 #: width. ``nyu_eigen`` is given as exact integer ratios of 480 x 640 (see
@@ -186,7 +192,8 @@ def depth_error_sums(pred: Tensor, gt: Tensor) -> Dict[str, float]:
         ``abs_rel`` = Σ|d − d*|/d*, ``sq_rel`` = Σ(d − d*)²/d*,
         ``sq_err`` = Σ(d − d*)², ``sq_log_err`` = Σg²,
         ``abs_log10_err`` = Σ|log10 d − log10 d*|, ``log_err`` = Σg, and ``delta1..3``:
-        the number of pixels with max(d/d*, d*/d) < 1.25^k.
+        the number of pixels with max(d/d*, d*/d) < 1.25^k, and ``abs_err`` =
+        Σ|d − d*| (in the units of the maps).
     """
     pred = pred.detach().flatten().to('cpu', torch.float64)
     gt = gt.detach().flatten().to('cpu', torch.float64)
@@ -207,6 +214,7 @@ def depth_error_sums(pred: Tensor, gt: Tensor) -> Dict[str, float]:
         'delta1': int((ratio < 1.25).sum()),
         'delta2': int((ratio < 1.25**2).sum()),
         'delta3': int((ratio < 1.25**3).sum()),
+        'abs_err': float(diff.abs().sum()),
     }
 
 
@@ -230,8 +238,9 @@ def depth_metrics_from_sums(
         metrics: Names to compute, from :data:`DEPTH_METRICS`.
 
     Returns:
-        ``{name: value}``; ``rmse`` in metres, ``silog`` scaled by 100, ``delta*`` as
-        fractions in ``[0, 1]``, the others unitless.
+        ``{name: value}``; ``rmse`` and ``mae`` in the units of the maps (metres for
+        depth, pixels for disparity), ``silog`` scaled by 100, ``delta*`` as fractions
+        in ``[0, 1]``, the others unitless.
     """
     n = sums['count']
     if n <= 0:
@@ -248,6 +257,7 @@ def depth_metrics_from_sums(
         'delta1': lambda: sums['delta1'] / n,
         'delta2': lambda: sums['delta2'] / n,
         'delta3': lambda: sums['delta3'] / n,
+        'mae': lambda: sums['abs_err'] / n,
     }
     return {name: formulas[name]() for name in metrics}
 

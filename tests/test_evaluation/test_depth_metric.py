@@ -6,7 +6,8 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
 
-from mmdepthsem.evaluation.functional import (DEPTH_METRICS, compute_depth_metrics,
+from mmdepthsem.evaluation.functional import (DEPTH_METRICS, SUM_KEYS,
+                                              compute_depth_metrics,
                                               depth_error_sums, depth_eval_mask,
                                               depth_metrics_from_sums, eval_crop_box,
                                               median, prepare_depth_pair)
@@ -38,13 +39,14 @@ def expected_a():
         'delta1': 1 / 3,
         'delta2': 2 / 3,
         'delta3': 1.0,
+        'mae': (0.8 + 0 + 1) / 3,
     }
 
 
 def expected_b():
     return {
         'abs_rel': 1.0, 'sq_rel': 2.0, 'rmse': 2.0, 'rmse_log': LN(2), 'log10': L10(2),
-        'silog': 0.0, 'delta1': 0.0, 'delta2': 0.0, 'delta3': 0.0
+        'silog': 0.0, 'delta1': 0.0, 'delta2': 0.0, 'delta3': 0.0, 'mae': 2.0
     }
 
 
@@ -80,6 +82,8 @@ def test_error_sums_are_float64_sums():
     assert sums['sq_err'] == pytest.approx(1.64)
     assert sums['log_err'] == pytest.approx(LN(1.8) + LN(0.75))
     assert (sums['delta1'], sums['delta2'], sums['delta3']) == (1, 2, 3)
+    assert sums['abs_err'] == pytest.approx(1.8)
+    assert set(sums) == set(SUM_KEYS)
 
 
 def test_median_averages_the_middle_pair():
@@ -177,7 +181,54 @@ def test_per_image_and_pooled_averaging():
         'log10': (L10(1.8) + abs(L10(0.75)) + L10(2)) / 4,
         'silog': 100 * math.sqrt(sum(x * x for x in g) / 4 - (sum(g) / 4)**2),
         'delta1': 1 / 4, 'delta2': 2 / 4, 'delta3': 3 / 4,
+        'mae': (1.8 + 2) / 4,
     })
+
+
+def test_mae_by_hand_image_and_pixel_average():
+    # |d - d*|: image A 0.8, 0, 1 (mean 0.6); image B 2 (mean 2).
+    images = [sample(PRED_A, GT_A), sample(PRED_B, GT_B)]
+    per_image = evaluate(DepthMetric(max_depth=10, metrics=['mae']), images)
+    assert set(per_image) == {'mae'}
+    assert per_image['mae'] == pytest.approx((0.6 + 2.0) / 2)  # 1.3
+    pooled = evaluate(DepthMetric(max_depth=10, metrics='mae', average='pixel'),
+                      images)
+    assert pooled['mae'] == pytest.approx(3.8 / 4)  # 0.95, not 1.3
+
+
+def test_default_report_is_the_old_keys_plus_mae():
+    result = evaluate(DepthMetric(max_depth=10), [sample(PRED_A, GT_A)])
+    old = ['abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10', 'silog', 'delta1',
+           'delta2', 'delta3']
+    assert list(result) == old + ['mae']
+    without = evaluate(DepthMetric(max_depth=10, metrics=old), [sample(PRED_A, GT_A)])
+    assert without == {k: result[k] for k in old}
+
+
+def test_mae_on_disparity_maps_in_pixels():
+    # Cityscapes-like disparities in pixels, 0 = invalid; the pixel of 150 px is out of
+    # range (max_depth bounds the disparity here).
+    # image 1: |error| 2, 0, 5 (mean 7/3); image 2: |error| 10 (mean 10).
+    gt_1 = [[10.0, 20.0], [40.0, 0.0]]
+    pred_1 = [[12.0, 20.0], [35.0, 3.0]]
+    gt_2 = [[50.0, 0.0], [150.0, 0.0]]
+    pred_2 = [[60.0, 1.0], [1.0, 1.0]]
+
+    def disparity_sample(pred, gt):
+        return {
+            'pred_disparity_map': {'data': torch.tensor(pred)[None]},
+            'gt_disparity_map': {'data': torch.tensor(gt)[None]},
+        }
+
+    kwargs = dict(max_depth=128, metrics=['mae', 'rmse'], pred_key='pred_disparity_map',
+                  gt_key='gt_disparity_map')
+    images = [disparity_sample(pred_1, gt_1), disparity_sample(pred_2, gt_2)]
+    per_image = evaluate(DepthMetric(**kwargs), images)
+    assert per_image['mae'] == pytest.approx((7 / 3 + 10) / 2)
+    assert per_image['rmse'] == pytest.approx((math.sqrt(29 / 3) + 10) / 2)
+    pooled = evaluate(DepthMetric(average='pixel', **kwargs), images)
+    assert pooled['mae'] == pytest.approx(17 / 4)
+    assert pooled['rmse'] == pytest.approx(math.sqrt(129 / 4))
 
 
 def test_results_from_several_ranks_combine_like_one():

@@ -49,13 +49,16 @@ class DepthMetric(BaseMetric):
     - ``silog``: ``100 * sqrt(mean(g^2) - mean(g)^2)``, ``g = log d - log d*``;
     - ``delta1``, ``delta2``, ``delta3``: fraction of pixels with
       ``max(d/d*, d*/d) < 1.25, 1.25^2, 1.25^3`` (often written a1, a2, a3 or δ1..δ3);
+    - ``mae``: ``mean(|d - d*|)`` in the units of the maps (metres for depth; on
+      disparity maps, e.g. ``gt_key='gt_disparity_map'`` for SOSD's Cityscapes
+      evaluation, the mean absolute disparity error in pixels);
     - with ``median_scaling``: ``median_ratio_mean`` and ``median_ratio_std`` (population
       standard deviation) of the per-image ratios.
 
     ``average='image'`` (default, as Monodepth2 and BTS) computes each metric per image
     and averages over images; ``average='pixel'`` pools all valid pixels of the data set
     (as SOSD reports), so ``rmse``, ``rmse_log`` and ``silog`` are square roots of pooled
-    means.
+    means and ``mae`` is the pooled mean absolute error.
     Both are computed from the same per-image sums, which :class:`BaseMetric` collects
     across ranks in distributed evaluation.
 
@@ -80,7 +83,9 @@ class DepthMetric(BaseMetric):
         metrics: Names to report, a subset of :data:`DEPTH_METRICS`; ``None`` for all.
         pred_key: Data-sample field of the prediction, ``(1, H, W)`` metres.
         gt_key: Data-sample field of the ground truth, ``(1, H, W)`` metres, ``0`` =
-            invalid.
+            invalid. Disparity fields (``'gt_disparity_map'``, pixels, with the
+            matching ``pred_key``) work too: ``min_depth``/``max_depth`` then bound the
+            disparity and ``rmse``/``mae`` come out in pixels.
         class_key: Data-sample field of ``(1, H, W)`` integer class ids aligned with
             the ground truth, for the per-class AbsRel; ``None`` (default) for none.
         class_names: Names of the class ids ``0..K-1``, used in the result keys;

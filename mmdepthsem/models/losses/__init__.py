@@ -4,6 +4,7 @@ from .photometric_loss import (PhotometricReprojectionLoss,
 from .silog_loss import ScaleInvariantLogLoss, silog_loss
 from .smoothness_loss import EdgeAwareSmoothnessLoss, edge_aware_smoothness
 from .jaccard_loss import JaccardLoss, jaccard_loss
+from .l1_depth_loss import DepthL1Loss, l1_depth_loss
 from .semantic_triplet_loss import (SemanticGuidedTripletLoss, semantic_triplet_loss,
                                     triplet_patch_masks)
 
@@ -12,5 +13,5 @@ __all__ = [
     'ScaleInvariantLogLoss', 'silog_loss', 'PhotometricReprojectionLoss',
     'automask_min_reprojection', 'min_reprojection', 'photometric_error', 'ssim_map',
     'EdgeAwareSmoothnessLoss', 'edge_aware_smoothness', 'JaccardLoss',
-    'jaccard_loss'
+    'jaccard_loss', 'DepthL1Loss', 'l1_depth_loss'
 ]
