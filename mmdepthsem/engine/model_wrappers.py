@@ -1,5 +1,9 @@
 """A DDP wrapper that also wraps CPU models."""
+from typing import Dict, Union
+
+import torch
 from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import OptimWrapper
 
 from mmdepthsem.registry import MODEL_WRAPPERS
 
@@ -12,6 +16,12 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
     rejects for a module on the CPU. For CPU modules this wrapper drops
     ``device_ids``/``output_device`` (DDP then all-reduces over gloo); GPU modules
     are wrapped exactly as by the parent class.
+
+    mmengine's wrapper runs its own training step and never calls the module's.
+    A module with a ``step_through(model, data, optim_wrapper)`` method (e.g.
+    :class:`~mmdepthsem.models.AlternatingMultiTaskEstimator`, whose step freezes a
+    parameter group) gets the step delegated, with this wrapper as ``model`` so the
+    forward still goes through DDP.
     """
 
     def __init__(self, module, detect_anomalous_params: bool = False, **kwargs):
@@ -21,3 +31,10 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
             kwargs.pop('output_device', None)
         super().__init__(module, detect_anomalous_params=detect_anomalous_params,
                          **kwargs)
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        step_through = getattr(self.module, 'step_through', None)
+        if step_through is None:
+            return super().train_step(data, optim_wrapper)
+        return step_through(self, data, optim_wrapper)

@@ -48,6 +48,10 @@ class DepthHead(BaseModule):
             ``loss(pred, target, valid_mask)`` with depth in metres.
         norm_cfg: Norm config of the hidden layers.
         act_cfg: Activation config of the hidden layers.
+        target_key: Data-sample field the losses compare with (``'gt_depth_map'``,
+            metres; ``'gt_disparity_map'``, pixels, for a head regressing disparity
+            as SOSD-Net on Cityscapes; the prediction keeps the name
+            ``pred_depth_map``).
         init_cfg: mmengine init config.
     """
 
@@ -64,6 +68,7 @@ class DepthHead(BaseModule):
                      type='ScaleInvariantLogLoss'),
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  act_cfg: Optional[dict] = dict(type='ReLU'),
+                 target_key: str = 'gt_depth_map',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if activation not in ('sigmoid', 'relu', 'softplus'):
@@ -78,6 +83,7 @@ class DepthHead(BaseModule):
         self.in_index = in_index
         self.upsample_factor = upsample_factor
         self.activation = activation
+        self.target_key = target_key
         self.min_depth = min_depth
         self.max_depth = max_depth
         layers = []
@@ -100,8 +106,7 @@ class DepthHead(BaseModule):
         Returns:
             Depth ``(B, 1, h * f, w * f)`` in metres, ``f = upsample_factor``.
         """
-        x = inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
-        x = self.conv_depth(self.convs(x))
+        x = self.conv_depth(self.convs(self.input_feature(inputs)))
         if self.activation == 'sigmoid':
             depth = torch.sigmoid(x) * self.max_depth
         elif self.activation == 'relu':
@@ -113,17 +118,22 @@ class DepthHead(BaseModule):
                                   mode='bilinear', align_corners=False)
         return depth
 
+    def input_feature(self, inputs: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+        """The feature the convolutions read: ``inputs[in_index]`` (or ``inputs``)."""
+        return inputs if isinstance(inputs, Tensor) else inputs[self.in_index]
+
     def loss(self, inputs, batch_data_samples: SampleList,
              train_cfg: Optional[dict] = None) -> Dict[str, Tensor]:
-        """Depth losses against ``gt_depth_map`` of the samples."""
+        """Depth losses against the samples' ``target_key`` field."""
         return self.loss_by_feat(self.forward(inputs), batch_data_samples)
 
     def loss_by_feat(self, depth: Tensor,
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        target = stack_pixel_field(batch_data_samples, 'gt_depth_map')
+        target = stack_pixel_field(batch_data_samples, self.target_key)
         if target is None:
-            raise KeyError('DepthHead: every training sample needs `gt_depth_map`; '
-                           'add a depth loading transform to the pipeline')
+            raise KeyError(f'DepthHead: every training sample needs '
+                           f'`{self.target_key}`; add its loading transform to the '
+                           'pipeline')
         target = target.to(depth.dtype)
         depth = F.interpolate(depth, size=target.shape[-2:], mode='bilinear',
                               align_corners=False)

@@ -8,8 +8,9 @@ from .sig_neck import SIGNeck
 from .swmap_neck import SWMapNeck
 from .semantic_self_attention import SemanticGuidedSelfAttention
 from .seem import SemanticEdgeEnhancement
+from .sosd_decoder import SOSDDecoder
 
 __all__ = ['UpConcatDecoder', 'DSSNeck', 'CrossTaskNeck', 'CCAMNeck',
            'PADNetDistillationNeck', 'SIGNeck', 'SWMapNeck',
            'CrossModalAttention', 'BidirectionalCMA', 'SemanticGuidedSelfAttention',
-           'SemanticEdgeEnhancement']
+           'SemanticEdgeEnhancement', 'SOSDDecoder']
