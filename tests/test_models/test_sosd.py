@@ -21,7 +21,8 @@ GROUPS = dict(
     semantic=['decode_neck.semantic_feature', 'sem_head'])
 
 
-def model_cfg(with_unit=True, alternation=None, estimator='AlternatingMultiTaskEstimator'):
+def model_cfg(with_unit=True, alternation=None,
+              estimator='AlternatingMultiTaskEstimator'):
     cfg = dict(
         type=estimator,
         data_preprocessor=dict(type='DepthSemDataPreProcessor', mean=[128.0] * 3,
