@@ -1,0 +1,3 @@
+from .inferencer import DepthSemInferencer
+
+__all__ = ['DepthSemInferencer']
