@@ -18,7 +18,6 @@ from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import FUNCTIONS, init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from rich.progress import track
 
 from mmdepthsem.datasets.base_dataset import make_palette
@@ -27,6 +26,7 @@ from mmdepthsem.structures import DepthSemDataSample
 from mmdepthsem.utils.checkpoint import load_checkpoint_weights_only
 from mmdepthsem.utils.prediction_io import save_depth_png, save_label_png
 from mmdepthsem.utils.set_env import register_all_modules
+from mmdepthsem.utils.tool_config import load_weights
 from mmdepthsem.visualization.colormap import colorize_depth, overlay_sem_seg
 
 InputType = Union[str, np.ndarray]
@@ -233,7 +233,7 @@ class DepthSemInferencer(BaseInferencer):
             print_log('DepthSemInferencer: no checkpoint given, predicting with a '
                       'randomly initialised model', logger='current', level=30)
             return
-        _load_checkpoint_to_model(model, checkpoint, strict=False)
+        load_weights(model, checkpoint, strict=False)
 
     def _resolve_dataset_meta(self) -> dict:
         """Classes and palette: user arguments, else checkpoint, else generated."""

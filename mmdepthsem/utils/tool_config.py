@@ -1,10 +1,15 @@
 """Config handling the tools share."""
 import copy
 import os.path as osp
-from typing import Optional
+import re
+from collections import OrderedDict
+from typing import Optional, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.runner.checkpoint import load_state_dict
+from torch import nn
 
+from .checkpoint import load_checkpoint_weights_only
 from .set_env import register_all_modules
 
 
@@ -52,3 +57,36 @@ def dataset_pipeline(dataset_cfg: Optional[dict]) -> list:
             and 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
     return list((dataset_cfg or {}).get('pipeline', []) or [])
+
+
+def load_weights(model: nn.Module, checkpoint: Union[str, dict],
+                 strict: bool = True) -> dict:
+    """Load a checkpoint's weights into ``model``.
+
+    A path is read with :func:`load_checkpoint_weights_only` (``weights_only=True``
+    and the project's allow-list); ``checkpoint['state_dict']`` (or the dict itself)
+    is loaded with a DDP ``module.`` prefix removed.
+
+    Returns:
+        The checkpoint dict (with its ``meta``).
+    """
+    if isinstance(checkpoint, str):
+        checkpoint = load_checkpoint_weights_only(checkpoint, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f'a checkpoint must hold a dict of weights, got '
+                        f'{type(checkpoint).__name__}')
+    state = checkpoint.get('state_dict', checkpoint)
+    state = OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in state.items())
+    load_state_dict(model, state, strict=strict)
+    return checkpoint
+
+
+def build_model_with_weights(model_cfg: dict, checkpoint: Optional[str] = None,
+                             device: str = 'cpu', strict: bool = True) -> nn.Module:
+    """The config's model without weight downloads, with ``checkpoint``'s weights
+    when given (:func:`load_weights`), in eval mode on ``device``."""
+    from mmdepthsem.registry import MODELS
+    model = MODELS.build(model_cfg_without_downloads(model_cfg))
+    if checkpoint:
+        load_weights(model, checkpoint, strict=strict)
+    return model.to(device).eval()
