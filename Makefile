@@ -8,7 +8,7 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-selfsup demo-dss demo-sgre data clean help
+.PHONY: install test demo demo-selfsup demo-dss demo-sgre demo-sosd data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
@@ -18,6 +18,7 @@ help:
 	@echo "make demo-selfsup - Monodepth2 vs FSRE on the synthetic drives (~20 min on 2 cores)"
 	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms"
 	@echo "make demo-sgre - SGRE vs Monodepth2, +SEEM, +SA on the synthetic drives (~30 min)"
+	@echo "make demo-sosd - MTL vs SOSD-Net vs ESOSD-Net on the synthetic rooms (~15 min)"
 
 install:
 	@bash tools/install_env.sh
@@ -50,6 +51,9 @@ demo-dss: data
 
 demo-sgre: data
 	@$(RUN) demo/sgre_ablation_report.py --work-dir work_dirs/demo_sgre
+
+demo-sosd: data
+	@$(RUN) demo/sosd_ablation_report.py --work-dir work_dirs/demo_sosd
 
 test: install
 	@$(RUN) -m pytest tests $$(ls -d projects/*/tests 2>/dev/null) $(PYTEST_ARGS); rc=$$?; \
