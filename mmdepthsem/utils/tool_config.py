@@ -1,9 +1,10 @@
 """Config handling the tools share."""
 import copy
+import math
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 from mmengine.runner.checkpoint import load_state_dict
@@ -90,3 +91,36 @@ def build_model_with_weights(model_cfg: dict, checkpoint: Optional[str] = None,
     if checkpoint:
         load_weights(model, checkpoint, strict=strict)
     return model.to(device).eval()
+
+
+def test_input_shape(cfg: Config) -> Optional[Tuple[int, int]]:
+    """``(H, W)`` the model sees at test time, padded to the data preprocessor's
+    ``size_divisor``.
+
+    Taken from the test (else val) pipeline's ``Resize`` scale, else that dataset's
+    ``image_size`` (both mmcv's ``(W, H)``), else the training ``RandomCrop`` size
+    (``(H, W)``); None when the config gives none of them.
+    """
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    dataset = loader.get('dataset') or {}
+    shape = None
+    for transform in dataset_pipeline(dataset):
+        if transform.get('type') == 'Resize' and transform.get('scale'):
+            width, height = transform['scale']
+            shape = (int(height), int(width))
+            break
+    if shape is None and dataset.get('image_size'):
+        width, height = dataset['image_size']
+        shape = (int(height), int(width))
+    if shape is None:
+        train = (cfg.get('train_dataloader') or {}).get('dataset')
+        for transform in dataset_pipeline(train):
+            if transform.get('type') == 'RandomCrop' and transform.get('crop_size'):
+                shape = tuple(int(s) for s in transform['crop_size'])
+                break
+    if shape is None:
+        return None
+    divisor = (cfg.model.get('data_preprocessor') or {}).get('size_divisor')
+    if divisor:
+        shape = tuple(math.ceil(s / divisor) * divisor for s in shape)
+    return shape

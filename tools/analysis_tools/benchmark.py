@@ -24,7 +24,7 @@ import argparse
 import math
 import statistics
 import time
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
@@ -32,7 +32,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from mmdepthsem.utils import register_all_modules
-from mmdepthsem.utils.tool_config import build_model_with_weights, dataset_pipeline
+from mmdepthsem.utils.tool_config import build_model_with_weights, test_input_shape
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -65,36 +65,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def default_test_shape(cfg: Config) -> Optional[Tuple[int, int]]:
-    """``(H, W)`` of the test images, padded to the preprocessor's ``size_divisor``.
-
-    Taken from the test pipeline's ``Resize`` scale, else the test dataset's
-    ``image_size`` (both ``(W, H)``), else the training ``RandomCrop`` size
-    (``(H, W)``); None when the config gives none of them.
-    """
-    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
-    dataset = loader.get('dataset') or {}
-    shape = None
-    for transform in dataset_pipeline(dataset):
-        if transform.get('type') == 'Resize' and transform.get('scale'):
-            width, height = transform['scale']
-            shape = (int(height), int(width))
-            break
-    if shape is None and dataset.get('image_size'):
-        width, height = dataset['image_size']
-        shape = (int(height), int(width))
-    if shape is None:
-        train = (cfg.get('train_dataloader') or {}).get('dataset')
-        for transform in dataset_pipeline(train):
-            if transform.get('type') == 'RandomCrop' and transform.get('crop_size'):
-                shape = tuple(int(s) for s in transform['crop_size'])
-                break
-    if shape is None:
-        return None
-    divisor = (cfg.model.get('data_preprocessor') or {}).get('size_divisor')
-    if divisor:
-        shape = tuple(math.ceil(s / divisor) * divisor for s in shape)
-    return shape
+default_test_shape = test_input_shape  # the padded test-time (H, W) of a config
 
 
 def build_model(cfg: Config, checkpoint: Optional[str], device: str = 'cpu'

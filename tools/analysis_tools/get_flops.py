@@ -40,7 +40,7 @@ import argparse
 import math
 import time
 from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -50,7 +50,7 @@ from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
 from mmdepthsem.utils import register_all_modules
-from mmdepthsem.utils.tool_config import dataset_pipeline, model_cfg_without_downloads
+from mmdepthsem.utils.tool_config import model_cfg_without_downloads, test_input_shape
 
 SDPA_OP = 'aten::scaled_dot_product_attention'
 
@@ -80,30 +80,7 @@ def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
     return batch * length * source * (embed + v[-1])
 
 
-def default_shape(cfg: Config) -> Optional[Tuple[int, int]]:
-    """``(H, W)`` the model sees at test time: the test pipeline's ``Resize`` scale
-    (mmcv's ``(W, H)``), else the training ``RandomCrop`` size, padded up to the
-    data preprocessor's ``size_divisor``; None when the config gives neither."""
-    shape = None
-    for key in ('test_dataloader', 'val_dataloader'):
-        for transform in dataset_pipeline(cfg.get(key, {}).get('dataset')):
-            if transform.get('type') == 'Resize' and transform.get('scale'):
-                width, height = transform['scale']
-                shape = (int(height), int(width))
-                break
-        if shape:
-            break
-    if shape is None:
-        for transform in dataset_pipeline(cfg.get('train_dataloader', {}).get('dataset')):
-            if transform.get('type') == 'RandomCrop' and transform.get('crop_size'):
-                shape = tuple(int(s) for s in transform['crop_size'])
-                break
-    if shape is None:
-        return None
-    divisor = (cfg.model.get('data_preprocessor') or {}).get('size_divisor')
-    if divisor:
-        shape = tuple(math.ceil(s / divisor) * divisor for s in shape)
-    return shape
+default_shape = test_input_shape  # the padded test-time (H, W) of a config
 
 
 def build_model(cfg: Config) -> nn.Module:
