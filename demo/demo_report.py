@@ -8,6 +8,7 @@ test split is the synthetic set's held-out frames.
 """
 import argparse
 import os.path as osp
+import subprocess
 import sys
 
 from mmengine.config import Config
@@ -31,6 +32,19 @@ ROWS = [
     ('mAcc', 'mAcc (%)'),
     ('aAcc', 'aAcc (%)'),
 ]
+
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def train(config: str, work_dir: str, *cfg_options: str) -> None:
+    """Run ``tools/train.py CONFIG --work-dir WORK_DIR [--cfg-options ...]``."""
+    command = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
+               osp.join(REPO, config), '--work-dir', work_dir]
+    if cfg_options:
+        command += ['--cfg-options', *cfg_options]
+    print('+', ' '.join(command), flush=True)
+    subprocess.run(command, check=True)
 
 
 def evaluate(cfg: Config, work_dir: str, checkpoint, tag: str, show_dir=None):

@@ -18,16 +18,14 @@ non-zero when DSS does not beat both baselines on the mean δ<1.25 and mIoU.
 import argparse
 import os.path as osp
 import statistics
-import subprocess
 import sys
 
-from demo_report import evaluate, find_metric
+from demo_report import evaluate, find_metric, train
 from mmengine.config import Config
 
 from mmdepthsem.utils import register_all_modules
 from mmdepthsem.utils.resume import find_resumable_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VARIANTS = [
     ('DSS', 'configs/dss/maxvit_pico_synthetic_nyu.py'),
     ('Table 3 baseline (no NearFarMix)',
@@ -36,15 +34,6 @@ VARIANTS = [
      'configs/dss/demo/maxvit_pico_synthetic_nyu_no_symbiosis.py'),
 ]
 METRICS = [('delta1', 'δ<1.25'), ('abs_rel', 'AbsRel'), ('mIoU', 'mIoU (%)')]
-
-
-def train(config: str, work_dir: str, seed: int) -> None:
-    command = [
-        sys.executable, osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, config),
-        '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}'
-    ]
-    print('+', ' '.join(command), flush=True)
-    subprocess.run(command, check=True)
 
 
 def mean_std(values):
@@ -68,7 +57,7 @@ def main():
         for seed in args.seeds:
             work_dir = osp.join(args.work_dir, f'variant{index}', f'seed{seed}')
             if not args.skip_train:
-                train(config, work_dir, seed)
+                train(config, work_dir, f'randomness.seed={seed}')
             checkpoint = find_resumable_checkpoint(work_dir)
             if checkpoint is None:
                 sys.exit(f'no checkpoint in {work_dir}')

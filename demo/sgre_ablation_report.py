@@ -21,17 +21,15 @@ was not logged or stayed zero.
 """
 import argparse
 import os.path as osp
-import subprocess
 import sys
 
-from demo_report import evaluate, find_metric
+from demo_report import evaluate, find_metric, train
 from mmengine.config import Config
 from selfsup_report import (DEPTH_COLUMNS, constant_depth_metrics, newest_checkpoint,
                             training_scalars)
 
 from mmdepthsem.utils import register_all_modules
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # (key, label, config)
 VARIANTS = [
     ('baseline', 'baseline (Monodepth2)',
@@ -44,13 +42,6 @@ SEG_CONFIG = 'configs/sgre/resnet18_synthetic_kitti_semantics.py'
 PER_CLASS_CONFIG = 'configs/sgre/resnet18_synthetic_kitti_per_class.py'
 SCALARS = ('seem_points', 'seem_edge_points', 'grad_norm_depth_decoder_seem',
            'grad_norm_depth_decoder_attention')
-
-
-def train(config: str, work_dir: str) -> None:
-    command = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-               osp.join(REPO, config), '--work-dir', work_dir]
-    print('+', ' '.join(command), flush=True)
-    subprocess.run(command, check=True)
 
 
 def with_test_of(cfg: Config, other: Config) -> Config:

@@ -17,16 +17,14 @@ on δ<1.25 and mIoU.
 """
 import argparse
 import os.path as osp
-import subprocess
 import sys
 
-from demo_report import evaluate, find_metric
+from demo_report import evaluate, find_metric, train
 from mmengine.config import Config
 from selfsup_report import newest_checkpoint
 
 from mmdepthsem.utils import register_all_modules
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VARIANTS = [
     ('mtl', 'MTL', 'configs/sosd/demo/resnet18_synthetic_nyu_mtl.py'),
     ('sosd', 'SOSD-Net (joint)', 'configs/sosd/demo/resnet18_synthetic_nyu_joint.py'),
@@ -36,13 +34,6 @@ COLUMNS = [('abs_rel', 'rel', '{:.4f}'), ('rmse', 'rms', '{:.4f}'),
            ('log10', 'log10', '{:.4f}'), ('delta1', 'δ<1.25', '{:.4f}'),
            ('mIoU', 'mIoU', '{:.2f}'), ('mAcc', 'mAcc', '{:.2f}'),
            ('aAcc', 'aAcc', '{:.2f}')]
-
-
-def train(config: str, work_dir: str) -> None:
-    command = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-               osp.join(REPO, config), '--work-dir', work_dir]
-    print('+', ' '.join(command), flush=True)
-    subprocess.run(command, check=True)
 
 
 def main():
