@@ -8,7 +8,7 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-selfsup demo-dss demo-sgre demo-sosd data clean help
+.PHONY: install test demo demo-selfsup demo-dss demo-sgre demo-sosd demo-sdeseg data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
@@ -19,6 +19,8 @@ help:
 	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms"
 	@echo "make demo-sgre - SGRE vs Monodepth2, +SEEM, +SA on the synthetic drives (~30 min)"
 	@echo "make demo-sosd - MTL vs SOSD-Net vs ESOSD-Net on the synthetic rooms (~15 min)"
+	@echo "make demo-sdeseg - SDE-Seg: SDE pretraining, transfer, labelled-only vs"
+	@echo "                   pseudo-labels vs DepthMix, 2 seeds, synthetic streets (~30 min)"
 
 install:
 	@bash tools/install_env.sh
@@ -54,6 +56,9 @@ demo-sgre: data
 
 demo-sosd: data
 	@$(RUN) demo/sosd_ablation_report.py --work-dir work_dirs/demo_sosd
+
+demo-sdeseg: data
+	@$(RUN) demo/sdeseg_ssl_report.py --work-dir work_dirs/demo_sdeseg
 
 test: install
 	@$(RUN) -m pytest tests $$(ls -d projects/*/tests 2>/dev/null) $(PYTEST_ARGS); rc=$$?; \

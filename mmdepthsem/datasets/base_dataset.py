@@ -86,6 +86,12 @@ class BaseDepthSemDataset(BaseDataset):
         pseudo_label_suffix: Suffix of pseudo-label files.
         pseudo_conf_dir: Folder of confidence maps; adds ``pseudo_conf_path``.
         pseudo_conf_suffix: Suffix of confidence files (``.npy`` or ``.png``).
+        subset_file: Keep only the samples this text file names, one
+            ``sample_name`` per line (``#`` comments and blank lines ignored), in
+            the dataset's own order — e.g. a labelled split of 100 Cityscapes
+            images (``tools/select_annotations.py`` writes this format). A name
+            the dataset does not have is an error naming the file and line.
+            Relative to ``data_root`` unless absolute.
         backend_args: mmengine file backend arguments.
     """
 
@@ -112,7 +118,9 @@ class BaseDepthSemDataset(BaseDataset):
                  pseudo_label_suffix: str = '.png',
                  pseudo_conf_dir: Optional[str] = None,
                  pseudo_conf_suffix: str = '.npy',
+                 subset_file: Optional[str] = None,
                  backend_args: Optional[dict] = None) -> None:
+        self.subset_file = self._under_root(data_root, subset_file)
         self.skip_bad_samples = skip_bad_samples
         self.check_files = check_files
         self.reduce_zero_label = reduce_zero_label
@@ -138,6 +146,35 @@ class BaseDepthSemDataset(BaseDataset):
             test_mode=test_mode,
             lazy_init=lazy_init,
             max_refetch=max_refetch)
+
+    def filter_data(self) -> List[dict]:
+        """mmengine's filtering, then the ``subset_file`` selection."""
+        data_list = super().filter_data()
+        if self.subset_file is None:
+            return data_list
+        self.require(self.subset_file, 'the subset file')
+        text = fileio.get_text(self.subset_file, backend_args=self.backend_args)
+        wanted = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            name = line.strip()
+            if name and not name.startswith('#'):
+                wanted.setdefault(name, number)
+        known = {info['sample_name'] for info in data_list}
+        unknown = [(n, name) for name, n in wanted.items() if name not in known]
+        if unknown:
+            listed = ', '.join(f'line {n}: {name!r}' for n, name in unknown[:5])
+            raise KeyError(
+                f'{self.subset_file} names {len(unknown)} sample(s) that '
+                f'{type(self).__name__} does not have under {self.data_root!r} '
+                f'({listed}{", ..." if len(unknown) > 5 else ""}); sample names '
+                'look like the `sample_name` of the dataset, e.g. '
+                f'{next(iter(known), "<none>")!r}')
+        kept = [info for info in data_list if info['sample_name'] in wanted]
+        if not kept:
+            raise ValueError(f'{self.subset_file} names no sample of '
+                             f'{type(self).__name__} under {self.data_root!r} '
+                             '(only comments or blank lines?)')
+        return kept
 
     @staticmethod
     def _under_root(data_root: str, path: Optional[str]) -> Optional[str]:

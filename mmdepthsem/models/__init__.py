@@ -6,3 +6,4 @@ from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .teachers import *  # noqa: F401,F403
 from .data_preprocessor import DepthSemDataPreProcessor  # noqa: F401
+from .multi_branch_data_preprocessor import MultiBranchDataPreProcessor  # noqa: F401

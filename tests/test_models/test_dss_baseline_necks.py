@@ -102,8 +102,9 @@ def test_padnet_distillation_equals_the_formula():
 
     with torch.no_grad():
         out_d, out_s = neck.interact(d, s)
-        ref_d = d + torch.sigmoid(conv(neck.depth_gate, d)) * conv(neck.sem_to_depth, s)
-        ref_s = s + torch.sigmoid(conv(neck.sem_gate, s)) * conv(neck.depth_to_sem, d)
+        m = neck.distillation
+        ref_d = d + torch.sigmoid(conv(m.depth_gate, d)) * conv(m.sem_to_depth, s)
+        ref_s = s + torch.sigmoid(conv(m.sem_gate, s)) * conv(m.depth_to_sem, d)
     torch.testing.assert_close(out_d, ref_d)
     torch.testing.assert_close(out_s, ref_s)
 

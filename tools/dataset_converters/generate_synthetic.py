@@ -1,8 +1,9 @@
-"""Render the embedded synthetic data in the real NYUv2 / KITTI / Cityscapes formats.
+"""Render the embedded synthetic data in the formats of the real datasets.
 
 Command::
 
-    python tools/dataset_converters/generate_synthetic.py {nyu,kitti,cityscapes,all} \\
+    python tools/dataset_converters/generate_synthetic.py \\
+        {nyu,kitti,cityscapes,gta5,synthia,all} \\
         --out data/synthetic --seed 0 [--preset {default,tiny}] [--height H --width W]
         [--sequences N] [--frames N] [--workers N] [--force]
 
@@ -10,8 +11,9 @@ Each dataset goes to ``<out>/<dataset>`` with a ``synthetic_manifest.json``; a f
 with the same arguments and generator version is skipped in milliseconds. Size options
 apply to every selected dataset: ``--sequences`` is rooms (NYU), drives (KITTI) or
 snippets per train city (Cityscapes; val cities get half as many); ``--frames`` is frames
-per room (NYU) or per drive (KITTI). The layouts are documented in the module docstrings
-of ``mmdepthsem/datasets/synthetic/{nyu,kitti,cityscapes}_format.py``.
+per room (NYU) or per drive (KITTI); for GTA5 and Synthia ``--sequences`` is the number of
+images. The layouts are documented in the module docstrings of
+``mmdepthsem/datasets/synthetic/{nyu,kitti,cityscapes,gta5,synthia}_format.py``.
 """
 import argparse
 import os
@@ -66,6 +68,11 @@ def build_config(dataset: str, args: argparse.Namespace):
         count = dict(num_drives=args.sequences, frames_per_drive=args.frames)
         if args.sequences is not None:
             count['num_test_drives'] = max(1, args.sequences // 6)
+    elif dataset in ('gta5', 'synthia'):
+        count = dict(num_images=args.sequences)
+        if args.frames is not None:
+            raise SystemExit(f'--frames does not apply to {dataset} (single views; '
+                             '--sequences sets the number of images)')
     else:
         count = dict(train_sequences_per_city=args.sequences)
         if args.sequences is not None:

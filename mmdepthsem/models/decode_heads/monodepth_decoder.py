@@ -128,11 +128,8 @@ class MonodepthDepthDecoder(BaseModule):
         self.scales = tuple(sorted(scales))
         self.in_index = tuple(in_index)
         self.out_activation = out_activation
-        self.blocks = nn.ModuleDict()
-        for b in BLOCKS:
-            block_in = in_channels[4] if b == 4 else channels[b + 1]
-            skip = in_channels[b - 1] if b > 0 else 0
-            self.blocks[f'block{b}'] = _UpBlock(block_in, skip, channels[b])
+        self.blocks = nn.ModuleDict(
+            {f'block{b}': self._make_block(b) for b in BLOCKS})
         self.heads = nn.ModuleDict({
             f'scale{s}': _conv3x3(channels[s], out_channels) for s in self.scales})
         self.block_hooks = nn.ModuleDict()
@@ -142,6 +139,17 @@ class MonodepthDepthDecoder(BaseModule):
                                  'a block index 0 .. 4')
             self.block_hooks[str(int(b))] = (
                 hook if isinstance(hook, nn.Module) else MODELS.build(hook))
+
+    def _make_block(self, block: int) -> nn.Module:
+        """Block ``b``: an :class:`_UpBlock` from the previous block's width (the
+        encoder's for ``b = 4``) with the stride-``2**b`` skip (none for ``b = 0``).
+
+        Subclasses may return another module with the same ``conv_in`` /
+        ``merge(x, skip)`` interface.
+        """
+        block_in = self.in_channels[4] if block == 4 else self.channels[block + 1]
+        skip = self.in_channels[block - 1] if block > 0 else 0
+        return _UpBlock(block_in, skip, self.channels[block])
 
     def _features(self, inputs: Sequence[Tensor]) -> Sequence[Tensor]:
         """The five encoder features, fine to coarse, with a channel check."""

@@ -167,9 +167,37 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     # ------------------------------------------------------------- training
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """The self-supervised losses of one batch; see the class docstring."""
-        height, width = inputs.shape[-2:]
         with record_function('selfsup/depth'):
             decoded, sem_decoded = self.decode(inputs, data_samples)
+        losses = self.depth_losses(inputs, data_samples, decoded)
+        with record_function('selfsup/loss'):
+            if self.sem_decoder is not None or self.triplet_loss is not None:
+                labels = self._labels(data_samples)
+            if self.sem_decoder is not None:
+                losses['loss_sem'] = self._sem_loss(sem_decoded['outputs'], labels)
+            if self.triplet_loss is not None:
+                loss, count = self.triplet_loss(
+                    [decoded['features'][b] for b in self.triplet_blocks], labels,
+                    return_count=True)
+                losses[self.triplet_loss.loss_name] = loss
+                losses['sgt_patches'] = count.float().detach()
+        return losses
+
+    def depth_losses(self, inputs: Tensor, data_samples: SampleList,
+                     decoded: dict) -> Dict[str, Tensor]:
+        """The SDE loss ``L_D`` of already decoded disparities: pose, warping,
+        photometric and smoothness terms over ``scales``.
+
+        Args:
+            inputs: ``(B, 3, H, W)`` normalised target images.
+            data_samples: Their samples, with ``frames`` (and ``frames_clean`` /
+                ``img_clean``) and ``intrinsics``.
+            decoded: The depth decoder's ``dict(outputs={s: (B, 1, h_s, w_s)})``.
+
+        Returns:
+            ``loss_photometric``, ``loss_smooth`` and ``automask_ratio`` (logged).
+        """
+        height, width = inputs.shape[-2:]
         with record_function('selfsup/pose'):
             frames = self._source_frames(data_samples, 'frames')
             poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
@@ -205,23 +233,12 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                                               mode='bilinear', align_corners=False)
                 smooth.append(self.smoothness_loss(disp, scaled_target, scale))
         with record_function('selfsup/loss'):
-            losses = {
+            return {
                 'loss_photometric': self.photometric_loss.loss_weight *
                 torch.stack(photometric).mean(),
                 'loss_smooth': torch.stack(smooth).mean(),
                 'automask_ratio': torch.stack(automask).mean().detach(),
             }
-            if self.sem_decoder is not None or self.triplet_loss is not None:
-                labels = self._labels(data_samples)
-            if self.sem_decoder is not None:
-                losses['loss_sem'] = self._sem_loss(sem_decoded['outputs'], labels)
-            if self.triplet_loss is not None:
-                loss, count = self.triplet_loss(
-                    [decoded['features'][b] for b in self.triplet_blocks], labels,
-                    return_count=True)
-                losses[self.triplet_loss.loss_name] = loss
-                losses['sgt_patches'] = count.float().detach()
-        return losses
 
     def _sem_loss(self, outputs: Dict[int, Tensor], labels: Tensor) -> Tensor:
         """``sem_loss`` of every semantic output, upsampled to full size, averaged.
@@ -270,10 +287,15 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                  ) -> Tuple[Tensor, Optional[Tensor]]:
         """``(depth (B, 1, H, W) metres, logits (B, C, H, W) or None)``."""
         decoded, sem_decoded = self.decode(inputs, data_samples)
+        return self.depth_and_logits(decoded, sem_decoded, inputs.shape[-2:])
+
+    def depth_and_logits(self, decoded: dict, sem_decoded: Optional[dict],
+                         size: Tuple[int, int]) -> Tuple[Tensor, Optional[Tensor]]:
+        """Scale-0 disparity -> ``(B, 1, H, W)`` depth (metres) at ``size``, and the
+        semantic decoder's scale-0 logits (or None)."""
         disp = decoded['outputs'][0]
-        if disp.shape[-2:] != inputs.shape[-2:]:
-            disp = F.interpolate(disp, size=inputs.shape[-2:], mode='bilinear',
-                                 align_corners=False)
+        if disp.shape[-2:] != tuple(size):
+            disp = F.interpolate(disp, size=size, mode='bilinear', align_corners=False)
         _, depth = disp_to_depth(disp, self.min_depth, self.max_depth)
         logits = sem_decoded['outputs'][0] if sem_decoded is not None else None
         return depth, logits

@@ -13,13 +13,14 @@ features are the task-neck outputs at stride 4. Left open / chosen here:
 
 - PAD-Net distils from its intermediate task predictions' features at one scale; here
   the task-neck outputs take that role (no intermediate deep supervision).
-- Gate and message convolutions are 3x3 with bias, no norm or activation, the
-  width unchanged (``C -> C``); the gate is per channel and pixel.
+- Gate and message convolutions: see :class:`AttentionGuidedDistillation`.
 """
 from typing import Optional, Tuple
 
-from torch import Tensor, nn
+from torch import Tensor
 
+from mmdepthsem.models.necks.attention_guided_distillation import \
+    AttentionGuidedDistillation
 from mmdepthsem.models.necks.cross_task_neck import CrossTaskNeck
 from mmdepthsem.registry import MODELS
 
@@ -28,7 +29,8 @@ from mmdepthsem.registry import MODELS
 class PADNetDistillationNeck(CrossTaskNeck):
     """DSS task necks + PAD-Net attention-guided multi-modal distillation (AG-MMD).
 
-    ::
+    The interaction is :class:`AttentionGuidedDistillation` on the task-neck
+    outputs::
 
         F_d' = F_d + sigmoid(Conv_gd(F_d)) * Conv_sd(F_s)
         F_s' = F_s + sigmoid(Conv_gs(F_s)) * Conv_ds(F_d)
@@ -43,13 +45,7 @@ class PADNetDistillationNeck(CrossTaskNeck):
                  init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **kwargs)
-        c, pad = self.channels, kernel_size // 2
-        # Attention of each receiving task, from its own features.
-        self.depth_gate = nn.Conv2d(c, c, kernel_size, padding=pad)
-        self.sem_gate = nn.Conv2d(c, c, kernel_size, padding=pad)
-        # Messages, named source_to_target.
-        self.sem_to_depth = nn.Conv2d(c, c, kernel_size, padding=pad)
-        self.depth_to_sem = nn.Conv2d(c, c, kernel_size, padding=pad)
+        self.distillation = AttentionGuidedDistillation(self.channels, kernel_size)
 
     def interact(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
         """Attention-gated message passing between the tasks.
@@ -61,6 +57,4 @@ class PADNetDistillationNeck(CrossTaskNeck):
         Returns:
             ``(F_d', F_s')``, each ``(B, C, h, w)``.
         """
-        depth_out = depth + self.depth_gate(depth).sigmoid() * self.sem_to_depth(sem)
-        sem_out = sem + self.sem_gate(sem).sigmoid() * self.depth_to_sem(depth)
-        return depth_out, sem_out
+        return self.distillation(depth, sem)

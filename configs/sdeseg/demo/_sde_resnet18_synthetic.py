@@ -1,0 +1,27 @@
+# Shared part of the SDE-Seg SDE-pretraining demo configs: the SDE network at demo
+# scale (ResNet-18 encoder from scratch, output stride 16; decoder widths
+# 16/32/32/64 and a 64-channel ASPP; pose net from scratch; no auto-mask — the
+# synthetic drives have no static frames, docs/selfsup.md) on the synthetic street
+# sequences, 128x128 crops, batch 4, Adam 1e-4 as the paper (x2 here: few steps).
+_base_ = [
+    '../../_base_/models/sdeseg_resnet101.py',
+    '../../_base_/datasets/synthetic_cityscapes_sequences.py',
+    '../../_base_/default_runtime.py',
+    '../../_base_/schedules/schedule_adam_sde_pretrain.py',
+]
+encoder_channels = (64, 64, 128, 256, 512)
+decoder_widths = (16, 32, 32, 64, 64)
+model = dict(
+    backbone=dict(model_name='resnet18', pretrained=False),
+    depth_decoder=dict(in_channels=encoder_channels, channels=decoder_widths),
+    pose_net=dict(encoder=dict(checkpoint=None)),
+    photometric_loss=dict(automask=False))
+max_iters = 300
+optim_wrapper = dict(optimizer=dict(lr=2e-4))
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=False, milestones=[225], gamma=0.1)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))

@@ -1,0 +1,35 @@
+# SDE-Seg semi-supervised domain adaptation SYNTHIA -> Cityscapes (sec. 3.5, 4.1):
+# as ssda_gta5_to_cityscapes_resnet101.py with SYNTHIA-RAND-CITYSCAPES as the source
+# (16 classes: terrain, truck and train ignored in every branch), evaluated on
+# Cityscapes val as mIoU over 13 classes (mIoU) and 16 (synthia16/mIoU).
+_base_ = [
+    './ssda_gta5_to_cityscapes_resnet101.py',
+    '../_base_/datasets/synthia_to_cityscapes.py',
+]
+source_estimates = 'data/synthia/sde_depth/sde_synthia_seqs'
+source_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSynthiaAnnotation'),
+    dict(type='LoadDepthEstimate', estimate_dir=source_estimates),
+    # SYNTHIA (1280 x 760) to the target's scale, then 512 x 512 crops
+    dict(type='Resize', scale=(1024, 608), keep_ratio=False),
+    dict(type='RandomCrop', crop_size=(512, 512)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDepthSemInputs'),
+]
+ignored = {{_base_.synthia_ignored_label_map}}
+train_dataloader = dict(dataset=dict(
+    labelled=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadSemAnnotation', label_map=ignored),
+        dict(type='Resize', scale=(1024, 512), keep_ratio=False),
+        dict(type='RandomCrop', crop_size=(512, 512)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackDepthSemInputs'),
+    ]),
+    source=dict(
+        source=dict(_delete_=True, type='SynthiaDepthSemDataset',
+                    data_root='data/synthia', pipeline=source_pipeline),
+        source_estimate_dir=source_estimates)))
+val_evaluator = {{_base_.synthia_evaluator}}
+test_evaluator = {{_base_.synthia_evaluator}}

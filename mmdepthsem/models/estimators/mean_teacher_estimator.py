@@ -1,0 +1,395 @@
+"""SDE-Seg's semi-supervised multi-task training: mean teacher, DepthMix, SDE loss."""
+from typing import Dict, Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import ExponentialMovingAverage
+from mmengine.structures import PixelData
+from torch import Tensor, nn
+from torchvision.transforms import v2 as tv_transforms
+
+from mmdepthsem.registry import MODELS
+from mmdepthsem.structures import DepthSemDataSample
+from ..decode_heads.monodepth_decoder import decode_in_lockstep
+from .base_estimator import SampleList
+from .self_supervised_estimator import SelfSupervisedDepthEstimator
+
+BranchedInputs = Union[Tensor, Dict[str, Tensor]]
+UNLABELLED_LOSSES = (None, 'pseudo', 'mix')
+MIX_DEPTHS = ('online', 'estimate')
+
+
+@MODELS.register_module()
+class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
+    """Semi-supervised segmentation with an SDE auxiliary task (Hoyer et al., §3.3–3.4).
+
+    Each training batch has two branches (``SemiSupervisedDataset`` and
+    ``MultiBranchDataPreProcessor`` build them)::
+
+        labelled   (I_A, S_A)   -> student -> L_ce(g_S(I_A), S_A)              (eq. 13)
+        unlabelled I_U + frames -> student depth branch -> L_D (SDE loss, eq. 5)
+                                -> EMA teacher (no grad) -> S_U = argmax, P = max prob
+        mixed      I' = M ⊙ I_U + (1 − M) ⊙ I_A (DepthMix, eq. 8–10), colour jitter,
+                   blur -> student -> q' · L_ce(g_S(I'), S')        (eq. 13–16)
+
+    with ``S' = M ⊙ S_U + (1 − M) ⊙ S_A``, ``P' = M ⊙ P_U + (1 − M) ⊙ 1`` (labelled
+    pixels are certain, eq. 16) and ``q'`` the fraction of pixels with ``P' > τ``
+    (eq. 14), per mixed image. The total is ``L_S + depth_loss_weight · L_D``.
+
+    Unlabelled sample ``k`` is mixed with labelled sample ``k`` (``mix_partner=
+    'labelled'``, the spec's "labelled and pseudo-labelled samples") or with
+    unlabelled sample ``k + 1`` (``'unlabelled'``, as ClassMix/DACS). The mix mask
+    comes from the depth decoder's current (detached) depth of both images
+    (``mix_depth='online'``, needs the SDE loss) or from pre-computed SDE depth in
+    the samples' ``est_depth_map`` (``'estimate'``, ``LoadDepthEstimate``; the
+    paper's setting without multi-task learning).
+
+    Rows of the paper's ablations: ``unlabelled_loss=None`` is the labelled-only
+    baseline, ``'pseudo'`` pseudo-labels on the (jittered, blurred) unlabelled
+    images, ``'mix'`` with ``mix=BatchDepthMix`` DepthMix and with
+    ``mix=BatchClassMix`` ClassMix (which draws the classes from ``S_U``);
+    ``depth_loss_weight=0`` switches multi-task learning off.
+
+    Mean teacher (eq. 11): ``θ_T ← α θ_T + (1 − α) θ`` with ``α = 0.99``, i.e.
+    mmengine's :class:`ExponentialMovingAverage` with ``momentum = 1 − α = 0.01``
+    (``teacher_momentum``; mmengine's momentum weights the *new* parameters). It
+    covers the encoder, both decoders and the distillation modules (not the pose
+    net); buffers (BN statistics) are copied. The update runs at the start of each
+    training forward, i.e. after the previous optimiser step; the first update
+    copies the student (so a ``load_from`` checkpoint initialises both). The teacher
+    always runs in eval mode. Validation and test use the student unless
+    ``test_with='teacher'``.
+
+    Semi-supervised domain adaptation (§3.5, eq. 17–21): a third branch ``source``
+    (labelled source-domain images with their pre-computed source-SDE depth in
+    ``est_depth_map``) adds ``L_ce^src`` and, with ``unlabelled_loss='mix'``,
+    Cross-Domain DepthMix — source image ``i`` mixed with unlabelled target image
+    ``j`` by depth (the per-image normalised disparities make the two domains' SDE
+    scales comparable), source pixels certain (P = 1) — weighted by its own
+    ``q'_CDM``. The target mix above is then Target-Domain DepthMix, and the total
+    is eq. 21 with equal weights.
+
+    A plain (un-branched) batch is treated as labelled only: cross-entropy, plus
+    the SDE loss on the same images when ``depth_loss_weight > 0``.
+
+    Logged, not optimised: ``q_prime`` (mean ``q'``), ``mix_ratio`` (share of mixed
+    pixels taken from the partner image), ``pseudo_conf`` (mean teacher confidence
+    on the unlabelled images), and ``q_prime_cross_domain`` /
+    ``mix_ratio_cross_domain`` for CDM.
+
+    Args:
+        unlabelled_loss: ``None``, ``'pseudo'`` or ``'mix'`` (see above).
+        mix: Config of a batch mix (``BatchDepthMix``, ``BatchClassMix``, ...) for
+            ``unlabelled_loss='mix'``; its ``shift`` is set per batch.
+        mix_partner: ``'labelled'`` or ``'unlabelled'``.
+        mix_depth: ``'online'`` or ``'estimate'``.
+        confidence_threshold: τ of eq. 14 (0.968, ClassMix's value).
+        teacher_momentum: mmengine EMA momentum ``1 − α`` (0.01).
+        depth_loss_weight: Weight of the SDE loss (1: equal weights, §4.3).
+        color_jitter: ``torchvision`` ``ColorJitter`` arguments for the mixed
+            batch, or None; applied with probability ``color_jitter_prob``.
+        blur_sigma: ``(min, max)`` σ of the Gaussian blur of the mixed batch, in
+            pixels, or None; applied with probability ``blur_prob``.
+        blur_kernel_size: Kernel of the blur.
+        test_with: ``'student'`` or ``'teacher'``.
+        **kwargs: :class:`SelfSupervisedDepthEstimator` arguments (``backbone``,
+            ``depth_decoder``, ``sem_decoder``, ``sem_loss``, ``pose_net``,
+            ``cross_task_blocks`` ...); ``sem_label_field`` defaults to the
+            ground truth ``'gt_sem_seg'``.
+    """
+
+    def __init__(self,
+                 unlabelled_loss: Optional[str] = 'mix',
+                 mix: Optional[dict] = dict(type='BatchDepthMix', epsilon=0.03),
+                 mix_partner: str = 'labelled',
+                 mix_depth: str = 'online',
+                 confidence_threshold: float = 0.968,
+                 teacher_momentum: float = 0.01,
+                 depth_loss_weight: float = 1.0,
+                 color_jitter: Optional[dict] = dict(
+                     brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1),
+                 color_jitter_prob: float = 0.8,
+                 blur_sigma: Optional[Tuple[float, float]] = (0.15, 1.15),
+                 blur_prob: float = 0.5,
+                 blur_kernel_size: int = 5,
+                 test_with: str = 'student',
+                 sem_label_field: str = 'gt_sem_seg',
+                 **kwargs) -> None:
+        super().__init__(sem_label_field=sem_label_field, **kwargs)
+        if self.sem_decoder is None:
+            raise ValueError('MeanTeacherDepthSegEstimator needs a `sem_decoder`')
+        if unlabelled_loss not in UNLABELLED_LOSSES:
+            raise ValueError(f'MeanTeacherDepthSegEstimator: unlabelled_loss must be '
+                             f'one of {UNLABELLED_LOSSES}, got {unlabelled_loss!r}')
+        if unlabelled_loss == 'mix' and mix is None:
+            raise ValueError("MeanTeacherDepthSegEstimator: unlabelled_loss='mix' "
+                             'needs a `mix` config (e.g. BatchDepthMix)')
+        if mix_partner not in ('labelled', 'unlabelled'):
+            raise ValueError(f'MeanTeacherDepthSegEstimator: mix_partner must be '
+                             f"'labelled' or 'unlabelled', got {mix_partner!r}")
+        if mix_depth not in MIX_DEPTHS:
+            raise ValueError(f'MeanTeacherDepthSegEstimator: mix_depth must be one of '
+                             f'{MIX_DEPTHS}, got {mix_depth!r}')
+        if test_with not in ('student', 'teacher'):
+            raise ValueError(f'MeanTeacherDepthSegEstimator: test_with must be '
+                             f"'student' or 'teacher', got {test_with!r}")
+        if not 0.0 < teacher_momentum < 1.0:
+            raise ValueError('MeanTeacherDepthSegEstimator: teacher_momentum is '
+                             f'1 - alpha, in (0, 1), got {teacher_momentum}')
+        self.unlabelled_loss = unlabelled_loss
+        self.mixer = MODELS.build(mix) if unlabelled_loss == 'mix' else None
+        self.mix_partner = mix_partner
+        self.mix_depth = mix_depth
+        self.confidence_threshold = float(confidence_threshold)
+        self.depth_loss_weight = float(depth_loss_weight)
+        self.test_with = test_with
+        self.color_jitter = (tv_transforms.ColorJitter(**color_jitter)
+                             if color_jitter else None)
+        self.color_jitter_prob = color_jitter_prob
+        self.blur = (tv_transforms.GaussianBlur(blur_kernel_size, sigma=blur_sigma)
+                     if blur_sigma else None)
+        self.blur_prob = blur_prob
+        self.teacher = ExponentialMovingAverage(
+            self.student_parts(), momentum=teacher_momentum, update_buffers=False)
+
+    # ------------------------------------------------------------ teacher
+    def student_parts(self) -> nn.ModuleDict:
+        """The modules the teacher averages (a view; not registered twice)."""
+        return nn.ModuleDict(dict(backbone=self.backbone,
+                                  depth_decoder=self.depth_decoder,
+                                  sem_decoder=self.sem_decoder,
+                                  cross_task=self.cross_task))
+
+    def update_teacher(self) -> None:
+        """``θ_T ← (1 − m) θ_T + m θ`` (the first call copies the student)."""
+        self.teacher.update_parameters(self.student_parts())
+
+    def train(self, mode: bool = True) -> 'MeanTeacherDepthSegEstimator':
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    @staticmethod
+    def decode_parts(parts: nn.ModuleDict, inputs: Tensor) -> Tuple[dict, dict]:
+        """Decode with a set of parts (the student's or the teacher's)."""
+        feats = parts['backbone'](inputs)
+        depth, sem = decode_in_lockstep((parts['depth_decoder'], parts['sem_decoder']),
+                                        feats, parts['cross_task'])
+        return depth, sem
+
+    def _forward(self, inputs: Tensor, data_samples: Optional[SampleList] = None
+                 ) -> Tuple[Tensor, Optional[Tensor]]:
+        """Prediction of the student, or of the teacher with ``test_with``."""
+        if self.test_with == 'teacher':
+            decoded = self.decode_parts(self.teacher.module, inputs)
+            return self.depth_and_logits(*decoded, inputs.shape[-2:])
+        return super()._forward(inputs, data_samples)
+
+    # ------------------------------------------------------------ training
+    def loss(self, inputs: BranchedInputs,
+             data_samples: Union[SampleList, Dict[str, SampleList]]
+             ) -> Dict[str, Tensor]:
+        """``L_S + depth_loss_weight · L_D`` of one (branched) batch."""
+        if isinstance(inputs, Tensor):
+            return self._labelled_only_loss(inputs, data_samples)
+        for key in ('labelled', 'unlabelled'):
+            if key not in inputs:
+                raise KeyError(f'MeanTeacherDepthSegEstimator: the batch has branches '
+                               f'{sorted(inputs)}, it needs `labelled` and '
+                               '`unlabelled` (SemiSupervisedDataset)')
+        lab_x, lab_s = inputs['labelled'], data_samples['labelled']
+        unl_x, unl_s = inputs['unlabelled'], data_samples['unlabelled']
+
+        lab_depth, lab_sem = self.decode(lab_x, lab_s)
+        losses = {'loss_sem': self._sem_loss(lab_sem['outputs'], self._labels(lab_s))}
+        unl_depth = None
+        if self.depth_loss_weight > 0:
+            unl_depth, _ = self.decode(unl_x, unl_s)
+            for name, value in self.depth_losses(unl_x, unl_s, unl_depth).items():
+                losses[name] = (self.depth_loss_weight * value
+                                if name.startswith('loss_') else value)
+        if self.unlabelled_loss is None:
+            return losses
+
+        self.update_teacher()
+        # The teacher labels, and the mix takes, the images without the SDE
+        # branch's colour jitter (the pipeline's `img_clean`, when it kept one).
+        clean_x = torch.stack([s.img_clean if 'img_clean' in s else unl_x[i]
+                               for i, s in enumerate(unl_s)])
+        with torch.no_grad():
+            _, teacher_sem = self.decode_parts(self.teacher.module, clean_x)
+            logits = teacher_sem['outputs'][0]
+            if logits.shape[-2:] != unl_x.shape[-2:]:
+                logits = F.interpolate(logits, size=unl_x.shape[-2:], mode='bilinear',
+                                       align_corners=False)
+            conf, pseudo = logits.softmax(dim=1).max(dim=1)  # eq. 12, 16
+        losses['pseudo_conf'] = conf.mean()
+
+        size = unl_x.shape[-2:]
+        if self.unlabelled_loss == 'pseudo':
+            images, labels, conf_mixed = self.to_raw(clean_x), pseudo, conf
+        else:
+            unl_depth_map = self._mix_depth(unl_depth, unl_s, size)
+            # The mixer writes the mixed maps back into the samples it gets: fresh
+            # samples for every mix.
+            def unl_mix():
+                return [self._mix_sample(pseudo[k], conf[k], unl_depth_map[k])
+                        for k in range(len(unl_s))]
+            if self.mix_partner == 'labelled':
+                lab_mix = self._labelled_mix_samples(
+                    lab_s, self._mix_depth(lab_depth, lab_s, size))
+                images, labels, conf_mixed, ratio = self._mix(
+                    self.to_raw(clean_x), unl_mix(), self.to_raw(lab_x), lab_mix)
+            else:
+                images, labels, conf_mixed, ratio = self._mix(
+                    self.to_raw(clean_x), unl_mix())
+            losses['mix_ratio'] = ratio
+        losses.update(self._mixed_loss(images, labels, conf_mixed, 'unlabelled'))
+
+        if 'source' in inputs:  # semi-supervised domain adaptation, eq. 17-21
+            src_x, src_s = inputs['source'], data_samples['source']
+            _, src_sem = self.decode(src_x, src_s)
+            losses['loss_sem_source'] = self._sem_loss(src_sem['outputs'],
+                                                       self._labels(src_s))
+            if self.unlabelled_loss == 'mix':  # cross-domain DepthMix (CDM)
+                src_depth = torch.stack([self._estimate(s) for s in src_s])
+                images, labels, conf_mixed, ratio = self._mix(
+                    self.to_raw(src_x), self._labelled_mix_samples(src_s, src_depth),
+                    self.to_raw(clean_x), unl_mix())
+                losses['mix_ratio_cross_domain'] = ratio
+                losses.update(self._mixed_loss(images, labels, conf_mixed,
+                                               'cross_domain'))
+        return losses
+
+    def _mixed_loss(self, images: Tensor, labels: Tensor, conf: Tensor,
+                    name: str) -> Dict[str, Tensor]:
+        """``q' · L_ce`` (eq. 13, 19, 20) of mixed (or pseudo-labelled) images.
+
+        Args:
+            images: ``(B, 3, H, W)`` float RGB 0–255, before the colour jitter and
+                blur applied here.
+            labels: ``S'`` ``(B, H, W)``.
+            conf: ``P'`` ``(B, H, W)``.
+            name: Suffix of the logged keys.
+        """
+        images = self.data_preprocessor.normalize_float(self.strong_augment(images))
+        q_prime = (conf > self.confidence_threshold).float().mean(dim=(1, 2))
+        _, sem = self.decode(images, None)
+        weight = q_prime[:, None, None].expand_as(labels)
+        suffix = '' if name == 'unlabelled' else f'_{name}'
+        return {f'loss_sem_{name}': self._sem_loss(sem['outputs'], labels,
+                                                   weight=weight),
+                f'q_prime{suffix}': q_prime.mean()}
+
+    def _labelled_only_loss(self, inputs: Tensor, data_samples: SampleList
+                            ) -> Dict[str, Tensor]:
+        depth, sem = self.decode(inputs, data_samples)
+        losses = {'loss_sem': self._sem_loss(sem['outputs'], self._labels(data_samples))}
+        if self.depth_loss_weight > 0:
+            for name, value in self.depth_losses(inputs, data_samples, depth).items():
+                losses[name] = (self.depth_loss_weight * value
+                                if name.startswith('loss_') else value)
+        return losses
+
+    def _sem_loss(self, outputs: Dict[int, Tensor], labels: Tensor,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """``sem_loss`` of the scale-0 logits at the labels' size, with optional
+        per-pixel ``weight`` ``(B, H, W)`` (``q'`` of each image)."""
+        logits = outputs[0]
+        if logits.shape[-2:] != labels.shape[-2:]:
+            logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
+                                   align_corners=False)
+        return self.sem_loss(logits, labels, weight=weight, ignore_index=255)
+
+    def to_raw(self, images: Tensor) -> Tensor:
+        """Normalised images -> float RGB 0–255 (what batch mixes take)."""
+        return self.data_preprocessor.denormalize(images)
+
+    def strong_augment(self, images: Tensor) -> Tensor:
+        """Colour jitter and Gaussian blur of each ``(3, H, W)`` float 0–255 image."""
+        out = []
+        for image in images:
+            image = image / 255.0
+            if self.color_jitter is not None and \
+                    float(torch.rand(())) < self.color_jitter_prob:
+                image = self.color_jitter(image.clamp(0.0, 1.0))
+            if self.blur is not None and float(torch.rand(())) < self.blur_prob:
+                image = self.blur(image)
+            out.append(image * 255.0)
+        return torch.stack(out)
+
+    @staticmethod
+    def _estimate(sample: DepthSemDataSample) -> Tensor:
+        """The sample's pre-computed SDE depth ``(1, H, W)`` (``LoadDepthEstimate``)."""
+        if 'est_depth_map' not in sample:
+            raise KeyError(f'{sample.metainfo.get("img_path")} has no `est_depth_map` '
+                           'to mix by: add LoadDepthEstimate to its pipeline (source '
+                           "images always need one; target images unless mix_depth="
+                           "'online')")
+        return sample.est_depth_map.data.float()
+
+    def _mix_depth(self, decoded: Optional[dict], samples: SampleList,
+                   size: Tuple[int, int]) -> Tensor:
+        """``(B, 1, H, W)`` depth (metres) the mix mask compares."""
+        if self.mix_depth == 'estimate':
+            return torch.stack([self._estimate(s) for s in samples])
+        if decoded is None:
+            raise ValueError("mix_depth='online' reads the depth branch, which is "
+                             'not run without the SDE loss (depth_loss_weight=0); '
+                             "use mix_depth='estimate' with pre-computed depth")
+        depth, _ = self.depth_and_logits(decoded, None, size)
+        return depth.detach()
+
+    def _mix(self, first_raw: Tensor, first: SampleList,
+             partner_raw: Optional[Tensor] = None,
+             partner: Optional[SampleList] = None
+             ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Mix sample ``k`` of ``first`` with sample ``k`` of ``partner`` (or, without
+        a partner, with ``first[k + 1]``): eq. 8–10 for images and labels, eq. 15 for
+        the confidences.
+
+        Args:
+            first_raw: ``(B, 3, H, W)`` float RGB 0–255 images whose pixels are kept
+                where the mask is 1 (nearer).
+            first: Their :meth:`_mix_sample` samples (labels, P, depth).
+            partner_raw, partner: The same for the partners.
+
+        Returns:
+            Mixed images ``(B, 3, H, W)`` float 0–255, labels ``S'`` ``(B, H, W)``,
+            confidences ``P'`` ``(B, H, W)`` and the share of partner pixels.
+        """
+        count = len(first)
+        images, samples = first_raw, list(first)
+        self.mixer.shift = 1
+        if partner is not None:
+            if partner_raw.shape[-2:] != first_raw.shape[-2:]:
+                raise ValueError(
+                    f'images of {tuple(first_raw.shape[-2:])} and '
+                    f'{tuple(partner_raw.shape[-2:])} pixels cannot be mixed; crop '
+                    'every branch to one size')
+            images = torch.cat([first_raw, partner_raw])
+            samples += list(partner)
+            self.mixer.shift = count
+        mixed, samples = self.mixer(images, samples)
+        samples = samples[:count]
+        labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+        conf = torch.stack([s.gt_pseudo_conf.data[0] for s in samples])
+        own = torch.stack([s.mix_mask.data[0] for s in samples])
+        return mixed[:count], labels, conf, (~own).float().mean()
+
+    def _labelled_mix_samples(self, samples: SampleList, depth: Tensor
+                              ) -> SampleList:
+        """Mix samples of labelled images: ground truth with P = 1 (eq. 16)."""
+        labels = self._labels(samples)
+        return [self._mix_sample(labels[k], torch.ones(labels.shape[-2:],
+                                                       device=labels.device), depth[k])
+                for k in range(len(samples))]
+
+    @staticmethod
+    def _mix_sample(labels: Tensor, conf: Tensor, depth: Tensor) -> DepthSemDataSample:
+        """A sample holding what a batch mix moves: labels, confidence, depth."""
+        sample = DepthSemDataSample()
+        sample.gt_sem_seg = PixelData(data=labels[None].long())
+        sample.gt_pseudo_conf = PixelData(data=conf[None].float())
+        sample.est_depth_map = PixelData(data=depth.reshape(1, *depth.shape[-2:]))
+        return sample
