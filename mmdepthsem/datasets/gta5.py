@@ -1,11 +1,10 @@
 """GTA5 (Playing for Data): synthetic source domain with Cityscapes label ids."""
-from typing import Dict, List, Optional
+from typing import Dict
 
-import mmengine.fileio as fileio
 from mmseg.datasets import CityscapesDataset
 
 from mmdepthsem.registry import DATASETS
-from .base_dataset import BaseDepthSemDataset
+from .image_folder import LabelledImageFolderDataset
 from .cityscapes import LABEL_ID_TO_TRAIN_ID
 
 #: GTA5 label id (the Cityscapes label ids 0..33 of the GTA5 release) → Cityscapes
@@ -15,7 +14,7 @@ GTA5_ID_TO_TRAIN_ID: Dict[int, int] = dict(LABEL_ID_TO_TRAIN_ID)
 
 
 @DATASETS.register_module()
-class GTA5DepthSemDataset(BaseDepthSemDataset):
+class GTA5DepthSemDataset(LabelledImageFolderDataset):
     """GTA5 images with 19-class labels and optional SDE depth estimates.
 
     The official release (about 25k frames, 1914×1052) under ``data_root``::
@@ -63,58 +62,5 @@ class GTA5DepthSemDataset(BaseDepthSemDataset):
     PREPARE_HINT = ('download the GTA5 images and labels (download.visinf.tu-'
                     'darmstadt.de/data/from_games) and unpack every part into '
                     'data/gta5/images and data/gta5/labels')
-
-    def __init__(self,
-                 with_seg: bool = True,
-                 depth_estimate_dir: Optional[str] = None,
-                 depth_estimate_suffix: str = '.png',
-                 data_prefix: Optional[dict] = None,
-                 img_suffix: str = '.png',
-                 **kwargs) -> None:
-        prefix = dict(img_path='images', seg_map_path='labels')
-        prefix.update(data_prefix or {})
-        self.with_seg = with_seg
-        self.img_suffix = img_suffix
-        self.depth_estimate_dir = self._under_root(
-            kwargs.get('data_root', ''), depth_estimate_dir)
-        self.depth_estimate_suffix = depth_estimate_suffix
-        super().__init__(data_prefix=prefix, **kwargs)
-
-    def _names(self, img_dir: str) -> List[str]:
-        """Image file names (relative to ``img_dir``), sorted or as in ``ann_file``."""
-        if not self.ann_file:
-            return sorted(
-                fileio.list_dir_or_file(
-                    img_dir, list_dir=False, suffix=self.img_suffix,
-                    backend_args=self.backend_args))
-        names = []
-        for _, line in self.read_list_file('the image list file'):
-            names.append(line if line.endswith(self.img_suffix) else line +
-                         self.img_suffix)
-        return names
-
-    def load_data_list(self) -> List[dict]:
-        """List the images (all, or those of ``ann_file``)."""
-        img_dir = self.require(self.data_prefix['img_path'], 'the image folder')
-        if self.with_seg:
-            self.require(self.data_prefix['seg_map_path'], 'the label folder')
-        if self.depth_estimate_dir is not None:
-            self.require(self.depth_estimate_dir, 'the depth-estimate folder')
-        data_list = []
-        for name in self._names(img_dir):
-            stem = name[:-len(self.img_suffix)]
-            info = self.common_info(stem)
-            info['img_path'] = fileio.join_path(img_dir, name)
-            files = {'image': info['img_path']}
-            if self.with_seg:
-                info['seg_map_path'] = fileio.join_path(
-                    self.data_prefix['seg_map_path'], name)
-                info['label_map'] = dict(GTA5_ID_TO_TRAIN_ID)
-                files['label map'] = info['seg_map_path']
-            if self.depth_estimate_dir is not None:
-                info['depth_estimate_path'] = fileio.join_path(
-                    self.depth_estimate_dir, stem + self.depth_estimate_suffix)
-                files['depth estimate'] = info['depth_estimate_path']
-            if self.check_sample_files(f'image {name!r}', files):
-                data_list.append(info)
-        return data_list
+    DEFAULT_PREFIX = dict(img_path='images', seg_map_path='labels')
+    ID_TO_TRAIN_ID = GTA5_ID_TO_TRAIN_ID

@@ -15,14 +15,13 @@ untrained classes stay in the labels: predicted as an evaluated class they are
 false positives of that class, and predictions of the untrained classes are misses
 of the true class (as in DACS / DAFormer's evaluation).
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
-import mmengine.fileio as fileio
 import numpy as np
 from mmseg.datasets import CityscapesDataset
 
 from mmdepthsem.registry import DATASETS, TRANSFORMS
-from .base_dataset import BaseDepthSemDataset
+from .image_folder import LabelledImageFolderDataset
 from .transforms.loading import (DataFileError, LoadSemAnnotation, _apply_label_map,
                                  _check_label_ids, _check_same_size, read_image)
 
@@ -149,7 +148,7 @@ class LoadSynthiaAnnotation(LoadSemAnnotation):
 
 
 @DATASETS.register_module()
-class SynthiaDepthSemDataset(BaseDepthSemDataset):
+class SynthiaDepthSemDataset(LabelledImageFolderDataset):
     """SYNTHIA-RAND-CITYSCAPES images, 16-class labels and optional SDE depth.
 
     Layout of the download (9400 frames, 1280×760) under ``data_root``::
@@ -188,56 +187,6 @@ class SynthiaDepthSemDataset(BaseDepthSemDataset):
     METAINFO = CityscapesDataset.METAINFO
     PREPARE_HINT = ('download SYNTHIA-RAND-CITYSCAPES (synthia-dataset.net) and '
                     'unpack it into data/synthia (RGB/, GT/LABELS/)')
-
-    def __init__(self,
-                 with_seg: bool = True,
-                 depth_estimate_dir: Optional[str] = None,
-                 depth_estimate_suffix: str = '.png',
-                 data_prefix: Optional[dict] = None,
-                 img_suffix: str = '.png',
-                 **kwargs) -> None:
-        prefix = dict(img_path='RGB', seg_map_path='GT/LABELS')
-        prefix.update(data_prefix or {})
-        self.with_seg = with_seg
-        self.img_suffix = img_suffix
-        self.depth_estimate_dir = self._under_root(
-            kwargs.get('data_root', ''), depth_estimate_dir)
-        self.depth_estimate_suffix = depth_estimate_suffix
-        super().__init__(data_prefix=prefix, **kwargs)
-
-    def _names(self, img_dir: str) -> List[str]:
-        if not self.ann_file:
-            return sorted(
-                fileio.list_dir_or_file(
-                    img_dir, list_dir=False, suffix=self.img_suffix,
-                    backend_args=self.backend_args))
-        return [
-            line if line.endswith(self.img_suffix) else line + self.img_suffix
-            for _, line in self.read_list_file('the image list file')
-        ]
-
-    def load_data_list(self) -> List[dict]:
-        """List the images (all, or those of ``ann_file``)."""
-        img_dir = self.require(self.data_prefix['img_path'], 'the RGB folder')
-        if self.with_seg:
-            self.require(self.data_prefix['seg_map_path'], 'the GT/LABELS folder')
-        if self.depth_estimate_dir is not None:
-            self.require(self.depth_estimate_dir, 'the depth-estimate folder')
-        data_list = []
-        for name in self._names(img_dir):
-            stem = name[:-len(self.img_suffix)]
-            info = self.common_info(stem)
-            info['img_path'] = fileio.join_path(img_dir, name)
-            files = {'image': info['img_path']}
-            if self.with_seg:
-                info['seg_map_path'] = fileio.join_path(
-                    self.data_prefix['seg_map_path'], name)
-                info['label_map'] = dict(SYNTHIA_ID_TO_TRAIN_ID)
-                files['label map'] = info['seg_map_path']
-            if self.depth_estimate_dir is not None:
-                info['depth_estimate_path'] = fileio.join_path(
-                    self.depth_estimate_dir, stem + self.depth_estimate_suffix)
-                files['depth estimate'] = info['depth_estimate_path']
-            if self.check_sample_files(f'image {name!r}', files):
-                data_list.append(info)
-        return data_list
+    DEFAULT_PREFIX = dict(img_path='RGB', seg_map_path='GT/LABELS')
+    ID_TO_TRAIN_ID = SYNTHIA_ID_TO_TRAIN_ID
+    FOLDER_NAMES = ('the RGB folder', 'the GT/LABELS folder')

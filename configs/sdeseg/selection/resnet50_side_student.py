@@ -7,42 +7,21 @@
 # (0, 1) like the teacher), berHu loss, Adam 1e-4 with poly(0.9) decay.
 # Not in the paper: batch size 4 and the random horizontal flip; the encoder starts from
 # ImageNet weights ("from scratch" in the paper = not fine-tuned from the previous step).
-_base_ = ['../../_base_/default_runtime.py']
-norm_cfg = dict(type='BN', requires_grad=True)
+_base_ = [
+    '../../_base_/models/multitask_resnet.py',
+    '../../_base_/default_runtime.py',
+]
 image_size = (1024, 512)  # (W, H), the SDE input size of the pool images
-data_preprocessor = dict(
-    type='DepthSemDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size_divisor=32)
+# The multi-task baseline's ResNet-50 + U-Net decoder, depth only: slimmer decoder
+# widths, a sigmoid head with max_depth = 1 (disparity), berHu.
 model = dict(
-    type='MultiTaskEstimator',
-    data_preprocessor=data_preprocessor,
-    backbone=dict(
-        type='TIMMBackbone',
-        model_name='resnet50',
-        features_only=True,
-        pretrained=True,
-        out_indices=(1, 2, 3, 4)),
-    decode_neck=dict(
-        type='UpConcatDecoder',
-        in_channels=[256, 512, 1024, 2048],
-        channels=[64, 128, 256],
-        norm_cfg=norm_cfg,
-        act_cfg=dict(type='ReLU'),
-        out_levels=[0]),
+    decode_neck=dict(channels=[64, 128, 256]),
     depth_head=dict(
-        type='DepthHead',
         in_channels=64,
         channels=32,
-        num_convs=1,
-        activation='sigmoid',
         max_depth=1.0,
-        norm_cfg=norm_cfg,
-        loss_decode=dict(type='BerHuLoss', threshold_ratio=0.2)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        loss_decode=dict(_delete_=True, type='BerHuLoss', threshold_ratio=0.2)),
+    sem_head=None)
 
 # The tool sets ann_file / disparity_dir / selection_file to its work dir.
 dataset_type = 'SDEPseudoDepthDataset'
