@@ -121,6 +121,13 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
         with_camera: Read the camera files (``camera``, ``intrinsics``); needed
             to turn disparity into depth.
         frame_ids: Relative indices of the sequence neighbours to list.
+        targets: ``'annotated'`` (the annotated frame of every snippet, the
+            default) or ``'sequence'``: every frame of ``leftImg8bit_sequence``
+            whose ``frame_ids`` neighbours exist is a target (self-supervised depth
+            on all sequence frames, as SDE-Seg's SDE pretraining; frames at the
+            ends of a snippet are left out without a warning). Sequence targets
+            have no labels or disparity (``with_seg`` / ``with_disparity`` must be
+            off); their camera is that of their snippet's annotated frame.
         data_prefix: Overrides of the five folders (keys ``img_path``,
             ``seg_map_path``, ``disparity_path``, ``camera_path``,
             ``sequence_path``).
@@ -143,7 +150,15 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                  frame_ids: Sequence[int] = (),
                  data_prefix: Optional[dict] = None,
                  seg_map_suffix: str = '_gtFine_labelTrainIds.png',
+                 targets: str = 'annotated',
                  **kwargs) -> None:
+        if targets not in ('annotated', 'sequence'):
+            raise ValueError(f"targets must be 'annotated' or 'sequence', got "
+                             f'{targets!r}')
+        if targets == 'sequence' and (with_seg or with_disparity):
+            raise ValueError("targets='sequence' lists frames without labels or "
+                             'disparity: set with_seg=False and with_disparity=False')
+        self.targets = targets
         frame_ids = tuple(int(i) for i in frame_ids)
         low = -ANNOTATED_FRAME_POSITION
         high = SNIPPET_LENGTH - 1 - ANNOTATED_FRAME_POSITION
@@ -154,6 +169,7 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                 f'(20th) frame of a 30-frame snippet lie in [{low}, {high}] and '
                 'exclude 0')
         self.split = split
+        self._annotated: Dict[str, str] = {}
         self.with_seg = with_seg
         self.with_disparity = with_disparity
         self.with_camera = with_camera
@@ -169,7 +185,7 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
         super().__init__(data_prefix=prefix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """List the annotated images of the split."""
+        """List the annotated images (or sequence frames) of the split."""
         img_dir = self.require(self.data_prefix['img_path'],
                                f'the {self.split!r} image folder')
         names = sorted(
@@ -179,6 +195,9 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                 suffix=IMG_SUFFIX,
                 recursive=True,
                 backend_args=self.backend_args))
+        if self.targets == 'sequence':
+            names = self._sequence_targets(names)
+            img_dir = self.data_prefix['sequence_path']
         data_list = []
         for rel in names:
             stem = rel[:-len(IMG_SUFFIX)]  # <city>/<city>_<seq>_<frame>
@@ -210,7 +229,8 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                 continue
             if self.with_camera:
                 camera_path = fileio.join_path(self.data_prefix['camera_path'],
-                                               stem + '_camera.json')
+                                               self._annotated.get(stem, stem) +
+                                               '_camera.json')
                 if not self.exists(camera_path):
                     self.missing_sample(f'image {rel!r}', camera_path, 'camera file')
                     continue
@@ -220,3 +240,25 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                                                         camera['u0'], camera['v0'])
             data_list.append(info)
         return data_list
+
+    def _sequence_targets(self, annotated: List[str]) -> List[str]:
+        """Every sequence frame (``<city>/<stem>_leftImg8bit.png``) of the annotated
+        snippets whose ``frame_ids`` neighbours exist; fills ``self._annotated``
+        (target stem -> its snippet's annotated stem, for the camera file)."""
+        seq_dir = self.require(self.data_prefix['sequence_path'],
+                               f'the {self.split!r} sequence folder')
+        available = set(fileio.list_dir_or_file(
+            seq_dir, list_dir=False, suffix=IMG_SUFFIX, recursive=True,
+            backend_args=self.backend_args))
+        snippet = {rel[:-len(IMG_SUFFIX)].rsplit('_', 1)[0]: rel[:-len(IMG_SUFFIX)]
+                   for rel in annotated}  # <city>/<city>_<seq> -> annotated stem
+        targets = []
+        for rel in sorted(available):
+            prefix, frame = rel[:-len(IMG_SUFFIX)].rsplit('_', 1)
+            if prefix not in snippet:
+                continue
+            if all(f'{prefix}_{int(frame) + i:06d}{IMG_SUFFIX}' in available
+                   for i in self.frame_ids):
+                targets.append(rel)
+                self._annotated[rel[:-len(IMG_SUFFIX)]] = snippet[prefix]
+        return targets

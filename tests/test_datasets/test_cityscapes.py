@@ -142,3 +142,33 @@ def test_label_ids_converter(tmp_path):
     write(path, np.array([[7, 40]], np.uint8))
     with pytest.raises(ValueError, match=r'x_1_2_gtFine_labelIds.png.*\[40\]'):
         converter.convert_label_file(path, overwrite=True)
+
+
+def test_sequence_targets_list_every_frame_with_its_neighbours(tmp_path):
+    """targets='sequence': each sequence frame whose neighbours exist is a target,
+    with its snippet's camera; the snippet ends are left out."""
+    from mmdepthsem.datasets import CityscapesDepthSemDataset
+    from mmdepthsem.datasets.synthetic import generate_dataset
+    from mmdepthsem.datasets.synthetic.cityscapes_format import CityscapesConfig
+
+    generate_dataset('cityscapes', str(tmp_path), seed=0, config=CityscapesConfig(
+        height=32, width=64, train_cities=('aachen', ), val_cities=('frankfurt', ),
+        train_sequences_per_city=2, val_sequences_per_city=1,
+        sequence_offsets=(-2, -1, 0, 1, 2)))
+    root = str(tmp_path / 'cityscapes')
+    annotated = CityscapesDepthSemDataset(data_root=root, frame_ids=(-1, 1))
+    sequence = CityscapesDepthSemDataset(data_root=root, frame_ids=(-1, 1),
+                                         targets='sequence', with_seg=False,
+                                         with_disparity=False)
+    names = [sequence.get_data_info(i)['sample_name'] for i in range(len(sequence))]
+    # frames 17..21 written; with neighbours -1, +1 the targets are 18, 19, 20
+    assert names == [f'aachen/aachen_{s:06d}_{f:06d}' for s in (0, 1)
+                     for f in (18, 19, 20)]
+    info = sequence.get_data_info(0)
+    assert info['img_path'].endswith(
+        'leftImg8bit_sequence/train/aachen/aachen_000000_000018_leftImg8bit.png')
+    assert info['frame_paths'][1].endswith('aachen_000000_000019_leftImg8bit.png')
+    ref = annotated.get_data_info(0)
+    np.testing.assert_array_equal(info['intrinsics'], ref['intrinsics'])
+    with pytest.raises(ValueError, match='with_seg=False'):
+        CityscapesDepthSemDataset(data_root=root, targets='sequence')

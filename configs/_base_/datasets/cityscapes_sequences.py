@@ -1,10 +1,9 @@
 # Cityscapes sequences for SDE-Seg's self-supervised depth pretraining (sec. 4.1,
-# 4.3): the annotated frames of the training split with their neighbours (-1, +1),
-# 1024x512, random 512x512 crops, flips, Monodepth2's colour jitter (clean copies for
-# the photometric loss). The paper trains on all 83,300 sequence frames; listing
-# every frame of leftImg8bit_sequence as a target needs a frame list (see
-# docs/sdeseg.md). Evaluation: depth on val (RMSE, RMSE log; 50 m cap, median
-# scaling; Table 9).
+# 4.3): every frame of leftImg8bit_sequence of the training split whose neighbours
+# (-1, +1) exist (targets='sequence'; the paper's 83,300 frames), 1024x512, random
+# 512x512 crops, flips, Monodepth2's colour jitter (clean copies for the photometric
+# loss). Evaluation: depth on val (RMSE, RMSE log; 50 m cap, median scaling;
+# Table 9).
 dataset_type = 'CityscapesDepthSemDataset'
 data_root = 'data/cityscapes'
 image_scale = (1024, 512)  # (W, H)
@@ -32,7 +31,8 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='train', with_seg=False,
-        with_disparity=False, frame_ids=(-1, 1), pipeline=train_pipeline))
+        with_disparity=False, frame_ids=(-1, 1), targets='sequence',
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,

@@ -1,6 +1,7 @@
 # cityscapes_sequences.py on the embedded synthetic street set (`make data`,
 # Cityscapes layout, 128x256 with sequence neighbours): whole images, random
-# 128x128 crops, flips, colour jitter with clean copies.
+# 128x128 crops, flips, colour jitter with clean copies. The synthetic snippets hold
+# five frames only; the demo trains on their annotated frames (targets='annotated').
 _base_ = ['./cityscapes_sequences.py']
 data_root = 'data/synthetic/cityscapes'
 crop_size = (128, 128)
@@ -21,7 +22,7 @@ test_pipeline = [
 train_dataloader = dict(
     num_workers=1,
     persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, targets='annotated', pipeline=train_pipeline))
 val_dataloader = dict(
     num_workers=1,
     persistent_workers=False,
