@@ -51,15 +51,18 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--skip-train', action='store_true',
                         help='only evaluate the checkpoints already in WORK_DIR')
+    parser.add_argument('--skip-sde', action='store_true',
+                        help='reuse the SDE stage A / B checkpoints in WORK_DIR')
     args = parser.parse_args()
     register_all_modules(init_default_scope=False)
     work = osp.abspath(args.work_dir)
     stage_a, stage_b = osp.join(work, 'sde_stage_a'), osp.join(work, 'sde_stage_b')
     transfer = osp.join(work, 'transfer.pth')
     if not args.skip_train:
-        train(f'{DEMO}/sde_stage_a_resnet18_synthetic.py', stage_a)
-        train(f'{DEMO}/sde_stage_b_resnet18_synthetic.py', stage_b,
-              f'load_from={newest_checkpoint(stage_a)}')
+        if not args.skip_sde:
+            train(f'{DEMO}/sde_stage_a_resnet18_synthetic.py', stage_a)
+            train(f'{DEMO}/sde_stage_b_resnet18_synthetic.py', stage_b,
+                  f'load_from={newest_checkpoint(stage_a)}')
         run_tool('tools/model_converters/sde_to_segmentation.py',
                  newest_checkpoint(stage_b), transfer, '--config', ROWS[-1][2])
     results = {key: [] for key, _, _ in ROWS}

@@ -529,9 +529,11 @@ def test_sdeseg_config_loads_and_keeps_the_paper_values(path):
         assert cfg.train_cfg.max_iters == 40000
     if model is not None:
         assert model.teacher.momentum == pytest.approx(0.01)
-        # the distillation width is the width of block 1 it follows
-        assert model.cross_task['1'].depth_gate.in_channels == \
-            model.sem_decoder.channels[1]
+        # one distillation module, after block 2 (stride 4, where the official code
+        # has it), as wide as that block
+        assert list(model.cross_task) == ['2']
+        assert model.cross_task['2'].depth_gate.in_channels == \
+            model.sem_decoder.channels[2]
 
 
 def test_paper_resnet101_ssl_model_builds_and_runs():

@@ -1,7 +1,8 @@
 # SDE-Seg's full network and semi-supervised training (sec. 3.3-3.4, 4.2-4.3): the
 # SDE network of sdeseg_resnet101.py plus a segmentation decoder of the same
-# architecture (19-class head), PAD-Net attention-guided distillation after the
-# third up-block (block b = 1, stride 2, 64 channels), a mean teacher (alpha = 0.99),
+# architecture (19-class head), PAD-Net attention-guided distillation after decoder
+# block b = 2 (stride 4, 128 channels; where the official code has it, docs/sdeseg.md),
+# a mean teacher (alpha = 0.99),
 # DepthMix (eps = 0.03) of each unlabelled crop with a labelled one by the online
 # SDE depth, q' with tau = 0.968, colour jitter and blur on the mixed batch, and the
 # SDE loss on the unlabelled sequences with equal weight.
@@ -21,7 +22,7 @@ model = dict(
         scales=(0, )),
     sem_loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                   avg_non_ignore=True),
-    cross_task_blocks={1: dict(type='AttentionGuidedDistillation', channels=64)},
+    cross_task_blocks={2: dict(type='AttentionGuidedDistillation', channels=128)},
     unlabelled_loss='mix',
     mix=dict(type='BatchDepthMix', epsilon=0.03, mask_source='estimate'),
     mix_partner='labelled',

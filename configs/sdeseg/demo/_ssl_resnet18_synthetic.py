@@ -19,7 +19,8 @@ model = dict(
     backbone=dict(model_name='resnet18', pretrained=False),
     depth_decoder=dict(in_channels=encoder_channels, channels=decoder_widths),
     sem_decoder=dict(in_channels=encoder_channels, channels=decoder_widths),
-    cross_task_blocks={1: dict(type='AttentionGuidedDistillation', channels=32)},
+    cross_task_blocks={'_delete_': True,
+                       2: dict(type='AttentionGuidedDistillation', channels=32)},
     pose_net=dict(encoder=dict(checkpoint=None)),
     photometric_loss=dict(automask=False))
 max_iters = 200
