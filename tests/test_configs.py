@@ -16,6 +16,16 @@ def _registered(registry, name):
     return registry.get(name) is not None
 
 
+def _datasets(dataset):
+    """A dataset config and the configs of the datasets it wraps (the branches of
+    ``SemiSupervisedDataset``, the source and target of
+    ``MatchingGeometrySourceDataset``, the ``dataset`` of ``MixedSampleDataset``)."""
+    yield dataset
+    for key in ('dataset', 'labelled', 'unlabelled', 'source', 'target'):
+        if isinstance(dataset.get(key), dict) and 'type' in dataset[key]:
+            yield from _datasets(dataset[key])
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_config_builds(path):
     cfg = Config.fromfile(str(path))
@@ -23,10 +33,10 @@ def test_config_builds(path):
     for phase in ('train', 'val', 'test'):
         loader = cfg.get(f'{phase}_dataloader')
         assert loader is not None, phase
-        dataset = loader.dataset
-        assert _registered(DATASETS, dataset.type), dataset.type
-        for step in dataset.pipeline:
-            assert _registered(TRANSFORMS, step.type), step.type
+        for dataset in _datasets(loader.dataset):
+            assert _registered(DATASETS, dataset.type), dataset.type
+            for step in dataset.get('pipeline', ()):
+                assert _registered(TRANSFORMS, step.type), step.type
     evaluators = cfg.test_evaluator
     for metric in evaluators if isinstance(evaluators, list) else [evaluators]:
         assert _registered(METRICS, metric.type), metric.type
