@@ -447,7 +447,14 @@ def test_generation_skips_up_to_date_output_and_protects_foreign_folders(
     main = load_tool(CLI).main
     args = ['cityscapes', '--preset', 'tiny', '--out', str(tmp_path), '--workers', '1']
     assert main(args) == 0
-    assert 'wrote 27 files' in capsys.readouterr().out
+    assert 'wrote 28 files' in capsys.readouterr().out  # 27 + the labelled split
+    split = (tmp_path / 'cityscapes' / 'splits' / 'train_1-5_seed0.txt').read_text()
+    frames = sorted(p.relative_to(tmp_path / 'cityscapes' / 'leftImg8bit' / 'train')
+                    for p in (tmp_path / 'cityscapes' / 'leftImg8bit' / 'train').rglob(
+                        '*_leftImg8bit.png'))
+    names = split.split()
+    assert len(names) == max(1, len(frames) // 5) == len(set(names))
+    assert {f'{n}_leftImg8bit.png' for n in names} <= {str(f) for f in frames}
     assert main(args) == 0
     assert 'up to date' in capsys.readouterr().out
     assert main(args + ['--seed', '5']) == 0  # other arguments: regenerated

@@ -1,11 +1,12 @@
 # cityscapes_ssl.py on the embedded synthetic street set (`make data`, Cityscapes
 # layout, 128x256, 40 training / 10 validation frames with sequence neighbours):
 # whole images, random 128x128 crops (the paper's square 512x512 crops of 1024x512
-# images, scaled), the labelled split a file of sample names written by the demo.
+# images, scaled), the labelled split 8 of the 40 training frames (`make data` writes
+# splits/train_1-5_seed0.txt; tools/make_subset_split.py draws others).
 _base_ = ['./cityscapes_ssl.py']
 data_root = 'data/synthetic/cityscapes'
 crop_size = (128, 128)
-labelled_split = 'splits/demo_labelled.txt'
+labelled_split = 'splits/train_1-5_seed0.txt'
 labelled_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSemAnnotation'),

@@ -218,4 +218,20 @@ def write_cityscapes(root: Path,
     files: List[str] = []
     for written in parallel_map(_snippet_job, jobs, workers):
         files += written
+    files.append(_write_labelled_split(root, config, seed))
     return WriteResult(root, files)
+
+
+def _write_labelled_split(root: Path, config: CityscapesConfig, seed: int) -> str:
+    """``splits/train_1-5_seed<seed>.txt``: a seeded fifth of the training frames'
+    sample names, the labelled subset of the semi-supervised demos (the datasets'
+    ``subset_file``; ``tools/make_subset_split.py`` draws other ones)."""
+    names = sorted(f'{city}/{city}_{s:06d}_{ANNOTATED_FRAME:06d}'
+                   for city in config.train_cities
+                   for s in range(config.train_sequences_per_city))
+    count = max(1, len(names) // 5)
+    chosen = np.random.default_rng(seed).choice(len(names), count, replace=False)
+    rel = f'splits/train_1-5_seed{seed}.txt'
+    (root / 'splits').mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(''.join(names[i] + '\n' for i in sorted(chosen)))
+    return rel

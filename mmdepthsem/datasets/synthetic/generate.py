@@ -22,8 +22,9 @@ from .writing import WriteResult, write_json
 
 #: Bump when the generator's output changes for equal arguments. 1.3.0 added the
 #: ``gta5`` and ``synthia`` source-domain sets; the files of the other sets are
-#: byte-identical to 1.2.0 (only their manifests name the new version).
-GENERATOR_VERSION = '1.3.0'
+#: byte-identical to 1.2.0 (only their manifests name the new version). 1.3.1 adds
+#: the Cityscapes set's labelled split ``splits/train_1-5_seed<seed>.txt``.
+GENERATOR_VERSION = '1.3.1'
 MANIFEST_NAME = 'synthetic_manifest.json'
 
 AnyConfig = Union[NYUConfig, KITTIConfig, CityscapesConfig, GTA5Config, SynthiaConfig]
