@@ -37,7 +37,7 @@ def root(tmp_path_factory):
         val_cities=('frankfurt', ), train_sequences_per_city=2,
         val_sequences_per_city=1, sequence_offsets=(-1, 0, 1)))
     root = out / 'cityscapes'
-    (root / 'splits').mkdir()
+    (root / 'splits').mkdir(exist_ok=True)
     return root
 
 
