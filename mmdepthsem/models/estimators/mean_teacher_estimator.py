@@ -205,9 +205,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         unl_depth = None
         if self.depth_loss_weight > 0:
             unl_depth, _ = self.decode(unl_x, unl_s)
-            for name, value in self.depth_losses(unl_x, unl_s, unl_depth).items():
-                losses[name] = (self.depth_loss_weight * value
-                                if name.startswith('loss_') else value)
+            losses.update(self._weighted_depth_losses(unl_x, unl_s, unl_depth))
         if self.unlabelled_loss is None:
             return losses
 
@@ -286,10 +284,17 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         depth, sem = self.decode(inputs, data_samples)
         losses = {'loss_sem': self._sem_loss(sem['outputs'], self._labels(data_samples))}
         if self.depth_loss_weight > 0:
-            for name, value in self.depth_losses(inputs, data_samples, depth).items():
-                losses[name] = (self.depth_loss_weight * value
-                                if name.startswith('loss_') else value)
+            losses.update(self._weighted_depth_losses(inputs, data_samples, depth))
         return losses
+
+    def _weighted_depth_losses(self, inputs: Tensor, data_samples: SampleList,
+                               decoded: dict) -> Dict[str, Tensor]:
+        """:meth:`depth_losses` with the ``loss_*`` terms times ``depth_loss_weight``
+        (the logged ratios unchanged)."""
+        return {name: self.depth_loss_weight * value if name.startswith('loss_')
+                else value
+                for name, value in self.depth_losses(inputs, data_samples,
+                                                     decoded).items()}
 
     def _sem_loss(self, outputs: Dict[int, Tensor], labels: Tensor,
                   weight: Optional[Tensor] = None) -> Tensor:
