@@ -63,14 +63,17 @@ def main():
             raise SystemExit('--amp needs a GPU: mmengine\'s AmpOptimWrapper does '
                              'not run on CPU.')
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_type == 'AmpOptimWrapper':
+        # fp32 wrapper -> its AMP counterpart (the guarded one keeps its policy)
+        amp_types = {'OptimWrapper': 'AmpOptimWrapper',
+                     'NonFiniteGuardOptimWrapper': 'NonFiniteGuardAmpOptimWrapper'}
+        if optim_type in amp_types.values():
             print_log('AMP is already enabled in the config.', logger='current',
                       level=logging.WARNING)
         else:
-            if optim_type != 'OptimWrapper':
+            if optim_type not in amp_types:
                 raise SystemExit(f'--amp replaces OptimWrapper, but the config uses '
                                  f'{optim_type}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.type = amp_types[optim_type]
             cfg.optim_wrapper.loss_scale = 'dynamic'
 
     prepare_distributed(cfg, args.launcher)

@@ -10,7 +10,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1.5e-4, betas=(0.9, 0.999)))
+    type='NonFiniteGuardOptimWrapper', policy='skip',
+    optimizer=dict(type='Adam', lr=1.5e-4, betas=(0.9, 0.999)))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[10, 15], gamma=0.1)
 ]

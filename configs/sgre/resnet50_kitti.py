@@ -30,7 +30,8 @@ train_pipeline = [
 train_dataloader = dict(batch_size=12, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(ann_file='splits/eigen_zhou/val_files.txt'))
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999)))
+    type='NonFiniteGuardOptimWrapper', policy='skip',
+    optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999)))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[15], gamma=0.1)
 ]

@@ -40,7 +40,7 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.0))
 param_scheduler = []  # constant, as the paper (10x its lr: from scratch, 500 steps)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,

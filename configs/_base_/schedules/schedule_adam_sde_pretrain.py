@@ -4,7 +4,7 @@
 # milestones are set per stage.
 max_iters = 300000
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.0))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, milestones=[160000], gamma=0.1)

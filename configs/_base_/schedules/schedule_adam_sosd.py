@@ -3,7 +3,7 @@
 # The batch size (16) lives in the dataset settings; configs set
 # `log_processor = dict(by_epoch=True)` (default_runtime.py owns that key).
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.0))
 param_scheduler = []  # constant learning rate
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=60, val_interval=5)

@@ -1,6 +1,6 @@
 # A short iteration-based schedule for the demo and quick experiments.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=10.0))
 param_scheduler = [

@@ -3,7 +3,7 @@
 # at the end. `max_iters` is read by the demo configs.
 max_iters = 400
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='Adam', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.0))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, milestones=[300], gamma=0.1)

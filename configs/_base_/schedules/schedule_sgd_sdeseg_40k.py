@@ -4,7 +4,7 @@
 # 1e-6 for the pose net; /10 after 30k, 40k iterations.
 max_iters = 40000
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
     clip_grad=dict(max_norm=10.0, norm_type=2),
     paramwise_cfg=dict(custom_keys={

@@ -10,7 +10,7 @@ warmup_start_lr = 4e-6
 weight_decay = 0.05
 min_weight_decay = 0.005
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper', policy='skip',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=weight_decay))
 param_scheduler = [

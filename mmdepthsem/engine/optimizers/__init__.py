@@ -1,0 +1,7 @@
+from .non_finite_guard import (NonFiniteGuardAmpOptimWrapper, NonFiniteGuardMixin,
+                               NonFiniteGuardOptimWrapper)
+
+__all__ = [
+    'NonFiniteGuardAmpOptimWrapper', 'NonFiniteGuardMixin',
+    'NonFiniteGuardOptimWrapper'
+]
