@@ -238,8 +238,9 @@ class BaseDepthSemDataset(BaseDataset):
         """Report a sample whose file is missing while building the data list.
 
         Raises ``FileNotFoundError`` naming the file, or, with
-        ``skip_bad_samples``, logs a warning and counts the skip (the caller then
-        drops the sample).
+        ``skip_bad_samples`` (and not in ``test_mode``: evaluation never drops
+        samples), logs a warning and counts the skip (the caller then drops the
+        sample).
 
         Args:
             sample: How the sample is named (e.g. the split-file line).
@@ -251,6 +252,10 @@ class BaseDepthSemDataset(BaseDataset):
                    f'which does not exist.')
         if hint:
             message += ' ' + hint
+        if self.test_mode:
+            raise missing_file_error(
+                message + ' Evaluation datasets (test_mode=True) never skip '
+                'samples.', path)
         if not self.skip_bad_samples:
             raise missing_file_error(
                 message + ' Set skip_bad_samples=True to skip such samples with '

@@ -72,7 +72,8 @@ def read_cityscapes_camera(path: str, backend_args: Optional[dict] = None) -> di
         dict with ``baseline`` (metres), ``fx``, ``fy``, ``u0``, ``v0`` (pixels).
 
     Raises:
-        DataFileError: The file is not JSON or lacks a key (naming file and key).
+        DataFileError: The file is not JSON, lacks a key or holds a non-finite
+            value or a non-positive baseline / focal length (naming file and key).
     """
     try:
         data = json.loads(fileio.get_text(path, backend_args=backend_args))
@@ -87,6 +88,13 @@ def read_cityscapes_camera(path: str, backend_args: Optional[dict] = None) -> di
         except (KeyError, TypeError, ValueError):
             raise DataFileError(f'camera file {path} has no number at '
                                 f'{group}.{key}', path) from None
+        # JSON allows NaN; a NaN or zero baseline/focal would turn into NaN or
+        # all-invalid depth far from this file
+        positive = key in ('baseline', 'fx', 'fy')
+        if not np.isfinite(camera[key]) or (positive and camera[key] <= 0):
+            raise DataFileError(
+                f'camera file {path}: {group}.{key} is {camera[key]}, not a '
+                f'{"positive " if positive else ""}finite number', path)
     return camera
 
 
@@ -105,7 +113,10 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
     ``labelTrainIds`` are made by the official scripts, mmseg's converter or
     ``tools/dataset_converters/cityscapes.py``. The annotated frame is the 20th of
     its 30-frame snippet, so neighbour ``i`` (``frame_ids``) is frame number
-    ``frame + i`` of the same sequence, with ``-19 <= i <= 10``.
+    ``frame + i`` of the same sequence, with ``-19 <= i <= 10``. A camera file
+    that is missing, not JSON or lacks a key raises an error naming it (and the
+    key) when the data list is built; with ``skip_bad_samples=True`` the image is
+    dropped with a warning instead, like an image with a missing file.
 
     Fills: ``img_path``, ``seg_map_path`` (``with_seg``), ``disparity_path``
     (``with_disparity``; load with :class:`LoadCityscapesDisparity`), ``camera``
@@ -234,7 +245,15 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                 if not self.exists(camera_path):
                     self.missing_sample(f'image {rel!r}', camera_path, 'camera file')
                     continue
-                camera = read_cityscapes_camera(camera_path, self.backend_args)
+                try:
+                    camera = read_cityscapes_camera(camera_path, self.backend_args)
+                except DataFileError as error:
+                    # a per-image file: skippable like a missing one
+                    if not self.skip_bad_samples or self.test_mode:
+                        raise
+                    self._count_skip(camera_path,
+                                     f'{type(self).__name__}: image {rel!r}: {error}.')
+                    continue
                 info['camera'] = camera
                 info['intrinsics'] = pinhole_intrinsics(camera['fx'], camera['fy'],
                                                         camera['u0'], camera['v0'])

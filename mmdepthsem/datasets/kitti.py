@@ -44,7 +44,8 @@ def calib_value(calib: Dict[str, object], key: str, path: str, count: int) -> np
     """Fetch ``count`` numbers stored under ``key``, with an error naming file and key.
 
     Raises:
-        DataFileError: The key is missing, not numeric or has a different count.
+        DataFileError: The key is missing, not numeric, not finite or has a
+            different count.
     """
     if key not in calib:
         raise DataFileError(
@@ -55,6 +56,9 @@ def calib_value(calib: Dict[str, object], key: str, path: str, count: int) -> np
         raise DataFileError(
             f'calibration file {path}: {key!r} must hold {count} numbers, got '
             f'{value!r}', path)
+    if not np.isfinite(value).all():
+        raise DataFileError(
+            f'calibration file {path}: {key!r} holds non-finite values {value}', path)
     return value
 
 
