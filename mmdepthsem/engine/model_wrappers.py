@@ -6,6 +6,7 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 
 from mmdepthsem.registry import MODEL_WRAPPERS
+from .cpu_sync_batchnorm import CPUSyncBatchNorm
 
 
 @MODEL_WRAPPERS.register_module()
@@ -14,8 +15,10 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
 
     mmengine's Runner always passes ``device_ids=[LOCAL_RANK]``, which torch's DDP
     rejects for a module on the CPU. For CPU modules this wrapper drops
-    ``device_ids``/``output_device`` (DDP then all-reduces over gloo); GPU modules
-    are wrapped exactly as by the parent class.
+    ``device_ids``/``output_device`` (DDP then all-reduces over gloo) and turns
+    ``nn.SyncBatchNorm`` layers (``norm_cfg=dict(type='SyncBN')``, ``sync_bn='torch'``),
+    which refuse CPU input, into :class:`CPUSyncBatchNorm`; GPU modules are wrapped
+    exactly as by the parent class.
 
     mmengine's wrapper runs its own training step and never calls the module's.
     A module with a ``step_through(model, data, optim_wrapper)`` method (e.g.
@@ -29,6 +32,7 @@ class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
         if first is not None and first.device.type == 'cpu':
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
+            module = CPUSyncBatchNorm.from_sync_batchnorm(module)
         super().__init__(module, detect_anomalous_params=detect_anomalous_params,
                          **kwargs)
 

@@ -35,10 +35,18 @@ class PADNetDistillationNeck(CrossTaskNeck):
         F_d' = F_d + sigmoid(Conv_gd(F_d)) * Conv_sd(F_s)
         F_s' = F_s + sigmoid(Conv_gs(F_s)) * Conv_ds(F_d)
 
+    Checkpoints written before the convolutions moved into ``distillation``
+    (module version 1, mmdepthsem 0.1.0 up to commit 4c4e651: ``depth_gate.*``
+    directly under the neck) are upgraded on loading.
+
     Args:
         kernel_size: Kernel of the gate and message convolutions (3).
         **kwargs: :class:`CrossTaskNeck`'s arguments (task necks).
     """
+
+    # 2: gate and message convolutions under `distillation.` (was: on the neck)
+    _version = 2
+    _V1_LAYERS = ('depth_gate', 'sem_gate', 'sem_to_depth', 'depth_to_sem')
 
     def __init__(self,
                  kernel_size: int = 3,
@@ -58,3 +66,18 @@ class PADNetDistillationNeck(CrossTaskNeck):
             ``(F_d', F_s')``, each ``(B, C, h, w)``.
         """
         return self.distillation(depth, sem)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args,
+                              **kwargs) -> None:
+        # No version (a state dict rebuilt without torch's metadata) is treated as
+        # possibly old: only keys of the version-1 layout are moved.
+        version = local_metadata.get('version')
+        if version is None or version < 2:
+            for layer in self._V1_LAYERS:
+                for name in ('weight', 'bias'):
+                    old = f'{prefix}{layer}.{name}'
+                    if old in state_dict:
+                        state_dict[f'{prefix}distillation.{layer}.{name}'] = \
+                            state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args,
+                                      **kwargs)
