@@ -38,10 +38,10 @@ from typing import Dict, List, Sequence
 
 import torch
 from torch import Tensor, nn
-from torch.profiler import ProfilerActivity, profile
 
 from mmdepthsem.models.utils.lg_cat import (ATTENTION_IMPLS, LGCAT,
                                            PartitionCrossAttention)
+from mmdepthsem.utils.profiling import peak_memory_bytes, synchronize
 
 IMPLS = ATTENTION_IMPLS  # the two paths compared
 # The DSS neck's LG-CAT (configs/_base_/models/dss_maxvit.py).
@@ -78,11 +78,6 @@ def set_attn_impl(module: nn.Module, impl: str) -> None:
             child.attn_impl = impl
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
 def _step(block: nn.Module, query: Tensor, kv: Tensor, backward: bool) -> None:
     if backward:
         block(query, kv).sum().backward()
@@ -95,24 +90,7 @@ def _step(block: nn.Module, query: Tensor, kv: Tensor, backward: bool) -> None:
 
 def peak_memory(block: nn.Module, query: Tensor, kv: Tensor, backward: bool) -> int:
     """Bytes allocated at the peak of one iteration above those live before it."""
-    device = query.device
-    if device.type == 'cuda':
-        _sync(device)
-        base = torch.cuda.memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        _step(block, query, kv, backward)
-        _sync(device)
-        return torch.cuda.max_memory_allocated(device) - base
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        _step(block, query, kv, backward)
-    events = [event for event in prof.profiler.kineto_results.events()
-              if event.name() == '[memory]' and event.device_type()
-              == torch.autograd.DeviceType.CPU]
-    live = peak = 0
-    for event in sorted(events, key=lambda e: e.start_ns()):
-        live += event.nbytes()
-        peak = max(peak, live)
-    return peak
+    return peak_memory_bytes(lambda: _step(block, query, kv, backward), query.device)
 
 
 def benchmark_size(height: int, width: int, batch_size: int = 1, iters: int = 10,
@@ -164,10 +142,10 @@ def benchmark_size(height: int, width: int, batch_size: int = 1, iters: int = 10
     for i in range(warmup + iters):
         for impl in IMPLS:
             set_attn_impl(block, impl)
-            _sync(device)
+            synchronize(device)
             start = time.perf_counter()
             _step(block, query, kv, backward)
-            _sync(device)
+            synchronize(device)
             if i >= warmup:
                 times[impl].append(time.perf_counter() - start)
     for impl in IMPLS:

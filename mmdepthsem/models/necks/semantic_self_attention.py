@@ -22,10 +22,11 @@ class SemanticGuidedSelfAttention(BaseModule):
         out = γ · (A V) + F_A                   (eq. 8, γ a scalar, 0 at start)
 
     as in DANet's position attention (``specs/sgre.md``). ``A V`` is computed with
-    :func:`torch.nn.functional.scaled_dot_product_attention` and ``scale=1.0``, so the
-    ``L × L`` attention matrix is never materialised by the fused kernels (the
-    stride-8 level at 192×640 has 1,920 pixels; the finer levels of the Table 6
-    ablation have 7,680 and 30,720).
+    :func:`torch.nn.functional.scaled_dot_product_attention` and ``scale=1.0`` on
+    contiguous tokens, ``Q`` and ``K`` zero-padded to ``C`` channels, so that torch's
+    fused kernels take them and the ``L × L`` attention matrix is never materialised
+    (the stride-8 level at 192×640 has 1,920 pixels; the finer levels of the
+    Table 6 ablation have 7,680 and 30,720).
 
     Args:
         channels: Channels ``C`` of the fused feature.
@@ -53,12 +54,18 @@ class SemanticGuidedSelfAttention(BaseModule):
                              f'channels, built for {self.channels}')
         batch, _, height, width = x.shape
 
-        def tokens(t: Tensor) -> Tensor:  # (B, c, H, W) -> (B, 1, L, c)
-            return t.flatten(2).transpose(1, 2).unsqueeze(1)
+        def tokens(t: Tensor) -> Tensor:  # (B, c, H, W) -> (B, 1, L, c), contiguous
+            return t.flatten(2).transpose(1, 2).contiguous().unsqueeze(1)
 
-        out = F.scaled_dot_product_attention(
-            tokens(self.query(x)), tokens(self.key(x)), tokens(self.value(x)),
-            scale=1.0)
+        query, key, value = tokens(self.query(x)), tokens(self.key(x)), \
+            tokens(self.value(x))
+        # torch's fused kernels need contiguous channels and one width for Q, K and
+        # V; otherwise SDPA falls back to its math path, which materialises the
+        # L x L weights (benchmark_attention.py). Zero channels leave Q Kᵀ unchanged.
+        pad = value.shape[-1] - query.shape[-1]
+        if pad > 0:
+            query, key = F.pad(query, (0, pad)), F.pad(key, (0, pad))
+        out = F.scaled_dot_product_attention(query, key, value, scale=1.0)
         return out.squeeze(1).transpose(1, 2).reshape(batch, -1, height, width)
 
     def forward(self, x: Tensor) -> Tensor:
