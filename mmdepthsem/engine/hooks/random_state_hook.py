@@ -54,6 +54,12 @@ class RandomStateHook(Hook):
     Data-loader workers are seeded by mmengine from the run's seed and the replay
     advances them identically, so they need no saved state.
 
+    Validation is kept out of the training stream: the states are saved before each
+    validation run and put back after it. Otherwise the draws validation makes (every
+    data-loader iteration takes a seed from torch's generator) would be part of an
+    uninterrupted run but missing from one resumed at a checkpoint written just
+    before validation, and dropout or drop-path would differ from then on.
+
     In distributed runs only the saving rank's states are stored and every rank
     restores them; bit-exact resumption is guaranteed for single-process runs.
     """
@@ -62,15 +68,18 @@ class RandomStateHook(Hook):
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
+        self._before_val: Optional[dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = dict(
-            python=random.getstate(),
-            numpy=np.random.get_state(),
-            torch=torch.get_rng_state())
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            state['cuda'] = torch.cuda.get_rng_state_all()
-        checkpoint['rng_state'] = state
+        checkpoint['rng_state'] = _get_state()
+
+    def before_val(self, runner) -> None:
+        self._before_val = _get_state()
+
+    def after_val(self, runner) -> None:
+        if self._before_val is not None:
+            _set_state(self._before_val)
+            self._before_val = None
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('rng_state')
@@ -89,6 +98,16 @@ class RandomStateHook(Hook):
                 loop.dataloader_iterator, runner.iter, lambda: _set_state(state))
         else:
             _set_state(state)
+
+
+def _get_state() -> dict:
+    state = dict(
+        python=random.getstate(),
+        numpy=np.random.get_state(),
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def _set_state(state: dict) -> None:
