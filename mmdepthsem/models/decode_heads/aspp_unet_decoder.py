@@ -21,7 +21,8 @@ from mmseg.models.decode_heads.aspp_head import ASPPModule
 from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
-from .monodepth_decoder import MonodepthDepthDecoder
+from .monodepth_decoder import (MonodepthDepthDecoder, _conv_block,
+                                upsample_to_skip)
 
 
 class ASPPBlock(nn.Module):
@@ -33,33 +34,53 @@ class ASPPBlock(nn.Module):
     feature: unchanged for an output-stride-16 encoder (the paper's), nearest ×2
     for an output-stride-32 one (no skip is concatenated in either case).
 
+    With ``skip_conv`` the block is the official SDE-Seg code's block 4 instead:
+    ``merge`` resizes the ASPP output to the skip (the stride-16 encoder feature),
+    concatenates the skip and applies ``conv_out``, a Monodepth2 ``ConvBlock``
+    (3×3 conv with reflection padding and bias, ELU), like the up-blocks.
+
     Args:
         in_channels: Channels of the encoder's last feature.
         channels: Width of every ASPP branch and of the output.
         dilations: Dilations of the 3×3 branches (a 1×1 branch is always added).
         norm_cfg: Norm of the ASPP convs.
+        skip_conv: Add ``conv_out`` over ``[ASPP output, skip]``.
+        skip_channels: Channels of the skip (only with ``skip_conv``).
+        fuse_kernel_size: Kernel of the fusion conv (3; the official code: 1).
+        fuse_dropout: Dropout after the fusion (0; the official code: 0.5).
     """
 
     def __init__(self, in_channels: int, channels: int,
                  dilations: Sequence[int] = (6, 12, 18),
-                 norm_cfg: Optional[dict] = None) -> None:
+                 norm_cfg: Optional[dict] = None,
+                 skip_conv: bool = False,
+                 skip_channels: int = 0,
+                 fuse_kernel_size: int = 3,
+                 fuse_dropout: float = 0.0) -> None:
         super().__init__()
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
-        self.conv_in = _ASPP(in_channels, channels, dilations, norm_cfg)
+        self.conv_in = _ASPP(in_channels, channels, dilations, norm_cfg,
+                             fuse_kernel_size, fuse_dropout)
+        self.skip_conv = skip_conv
+        if skip_conv:
+            self.conv_out = _conv_block(channels + skip_channels, channels)
 
-    @staticmethod
-    def merge(x: Tensor, skip: Optional[Tensor]) -> Tensor:
-        """``x`` at the skip's size (``skip`` is the stride-16 encoder feature)."""
+    def merge(self, x: Tensor, skip: Optional[Tensor]) -> Tensor:
+        """``x`` at the skip's size (``skip`` is the stride-16 encoder feature),
+        then, with ``skip_conv``, ``conv_out([x, skip])``."""
+        if self.skip_conv:
+            return self.conv_out(upsample_to_skip(x, skip))
         if skip is not None and x.shape[-2:] != skip.shape[-2:]:
             x = F.interpolate(x, size=skip.shape[-2:], mode='nearest')
         return x
 
 
 class _ASPP(nn.Module):
-    """Image pooling + parallel (dilated) convs + a 3×3 fusion conv."""
+    """Image pooling + parallel (dilated) convs + a fusion conv (3×3 or 1×1)."""
 
     def __init__(self, in_channels: int, channels: int, dilations: Sequence[int],
-                 norm_cfg: dict) -> None:
+                 norm_cfg: dict, fuse_kernel_size: int = 3,
+                 fuse_dropout: float = 0.0) -> None:
         super().__init__()
         act_cfg = dict(type='ReLU')
         self.image_pool = nn.Sequential(
@@ -67,13 +88,16 @@ class _ASPP(nn.Module):
             ConvModule(in_channels, channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
         self.branches = ASPPModule((1, *dilations), in_channels, channels,
                                    conv_cfg=None, norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.fuse = ConvModule((len(dilations) + 2) * channels, channels, 3,
-                               padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.fuse = ConvModule((len(dilations) + 2) * channels, channels,
+                               fuse_kernel_size, padding=fuse_kernel_size // 2,
+                               norm_cfg=norm_cfg, act_cfg=act_cfg)
+        # no parameters, so the state dict is the same with or without it
+        self.dropout = nn.Dropout(fuse_dropout) if fuse_dropout > 0 else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, C_in, h, w)`` -> ``(B, channels, h, w)``."""
         pooled = self.image_pool(x).expand(-1, -1, *x.shape[-2:])
-        return self.fuse(torch.cat([pooled, *self.branches(x)], dim=1))
+        return self.dropout(self.fuse(torch.cat([pooled, *self.branches(x)], dim=1)))
 
 
 @MODELS.register_module()
@@ -96,6 +120,10 @@ class ASPPUNetDecoder(MonodepthDepthDecoder):
         aspp_dilations: Dilations of ASPP's 3×3 branches (6, 12, 18).
         norm_cfg: Norm of the ASPP convs (the up-blocks follow Monodepth2: no
             norm, ELU).
+        aspp_skip_conv: Give block 4 the official SDE-Seg code's second conv
+            over ``[ASPP output, stride-16 skip]`` (see :class:`ASPPBlock`).
+        aspp_fuse_kernel_size: Kernel of the ASPP fusion conv (3; official: 1).
+        aspp_fuse_dropout: Dropout after the ASPP fusion (0; official: 0.5).
         **kwargs: :class:`MonodepthDepthDecoder` arguments (``scales``,
             ``out_channels``, ``out_activation``, ``in_index``, ``block_hooks``).
     """
@@ -105,14 +133,21 @@ class ASPPUNetDecoder(MonodepthDepthDecoder):
                  channels: Sequence[int] = (32, 64, 128, 256, 256),
                  aspp_dilations: Sequence[int] = (6, 12, 18),
                  norm_cfg: Optional[dict] = None,
+                 aspp_skip_conv: bool = False,
+                 aspp_fuse_kernel_size: int = 3,
+                 aspp_fuse_dropout: float = 0.0,
                  **kwargs) -> None:
         # Read by _make_block during the parent's construction.
         self.aspp_dilations = tuple(aspp_dilations)
         self.aspp_norm_cfg = norm_cfg
+        self.aspp_options = dict(skip_conv=aspp_skip_conv,
+                                 fuse_kernel_size=aspp_fuse_kernel_size,
+                                 fuse_dropout=aspp_fuse_dropout)
         super().__init__(in_channels=in_channels, channels=channels, **kwargs)
 
     def _make_block(self, block: int) -> nn.Module:
         if block == 4:
             return ASPPBlock(self.in_channels[4], self.channels[4],
-                             self.aspp_dilations, self.aspp_norm_cfg)
+                             self.aspp_dilations, self.aspp_norm_cfg,
+                             skip_channels=self.in_channels[3], **self.aspp_options)
         return super()._make_block(block)
