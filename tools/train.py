@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 from mmdepthsem.registry import RUNNERS
 from mmdepthsem.utils.dist import prepare_distributed
 from mmdepthsem.utils.preflight import check_data_roots
-from mmdepthsem.utils.resume import find_resumable_checkpoint
+from mmdepthsem.utils.resume import find_resumable_checkpoint, remove_torn_writes
 from mmdepthsem.utils.tool_config import load_tool_config
 
 
@@ -79,6 +79,9 @@ def main():
     prepare_distributed(cfg, args.launcher)
 
     if args.resume is not None:
+        # one process cleans up (RANK is set by torchrun; the group may not exist yet)
+        if int(os.environ.get('RANK', 0)) == 0 and os.path.isdir(cfg.work_dir):
+            remove_torn_writes(cfg.work_dir)
         if args.resume == 'auto':
             checkpoint = find_resumable_checkpoint(cfg.work_dir)
             if checkpoint is None:

@@ -1,8 +1,9 @@
 """Finding the checkpoint to resume from after an interruption."""
 import glob
+import os
 import os.path as osp
 import re
-from typing import Optional
+from typing import List, Optional
 
 from mmengine.logging import print_log
 
@@ -40,3 +41,31 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         if match and _loadable(path):
             candidates.append((int(match.group(1)), path))
     return max(candidates)[1] if candidates else None
+
+
+# ``atomic_write_bytes`` writes ``.{name}.{random}.tmp`` next to its target.
+_TORN_WRITE_PATTERN = re.compile(r'^\..+\.[^.]+\.tmp$')
+
+
+def remove_torn_writes(work_dir: str) -> List[str]:
+    """Delete the temporary files of atomic writes that a killed run never finished.
+
+    A run killed while writing a checkpoint leaves a hidden
+    ``.iter_k.pth.<random>.tmp`` (as large as a checkpoint) that nothing reads.
+    Call this only when no other process writes to ``work_dir`` (on resume).
+
+    Returns:
+        The removed paths.
+    """
+    removed = []
+    for path in glob.glob(osp.join(work_dir, '.*.tmp')):
+        if _TORN_WRITE_PATTERN.match(osp.basename(path)):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+    if removed:
+        print_log(f'Removed {len(removed)} unfinished checkpoint write(s) of an '
+                  f'interrupted run: {", ".join(sorted(removed))}', logger='current')
+    return removed

@@ -229,8 +229,10 @@ def test_repeated_sigkills_resume_to_the_uninterrupted_weights(
     # training moved the weights, so the comparison is not vacuous
     first = _state(straight.work_dir / f'iter_{CKPT_INTERVAL}.pth')['state_dict']
     assert any(not torch.equal(first[k], reference['state_dict'][k]) for k in first)
-    # torn temporary files are left aside, never picked up
-    assert all(not zipfile.is_zipfile(p) for p in killed.work_dir.glob('.*.tmp'))
+    # the torn write was never picked up, and a resume deletes it
+    logs = sorted(tmp_path.glob('killed_*.log'))
+    assert any('unfinished checkpoint write' in p.read_text() for p in logs)
+    assert not list(killed.work_dir.glob('.*.tmp'))
 
     print(f'kills per kind: {dict(kills)}; {killed.runs} runs of the killed chain')
     assert sum(kills.values()) == len(KILL_KINDS)

@@ -165,3 +165,16 @@ def test_find_resumable_checkpoint_skips_truncated_files(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(good))
     assert find_resumable_checkpoint(str(tmp_path)) == str(good)
     assert find_resumable_checkpoint(str(tmp_path / 'empty')) is None
+
+
+def test_torn_writes_are_removed_and_complete_files_kept(tmp_path):
+    from mmdepthsem.utils.resume import remove_torn_writes
+    atomic_write_bytes(b'complete', tmp_path / 'iter_2.pth')
+    torn = tmp_path / '.iter_4.pth.k3j9x_a1.tmp'
+    torn.write_bytes(b'half')
+    other = tmp_path / '.hidden_notes.txt'
+    other.write_text('not a temporary checkpoint')
+    assert remove_torn_writes(str(tmp_path)) == [str(torn)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        '.hidden_notes.txt', 'iter_2.pth']
+    assert remove_torn_writes(str(tmp_path)) == []
