@@ -54,17 +54,6 @@ def test_browse_dataset_renders_the_training_pipeline(synthetic_nyu, tmp_path):
     assert cv2.imread(str(pictures[0])).shape[1] >= 3 * 64
 
 
-def test_dist_train_runs_two_cpu_processes(synthetic_nyu, tmp_path):
-    result = run_tool(['bash', 'tools/dist_train.sh', str(DEMO_CONFIG), '2',
-                       '--work-dir', str(tmp_path), '--cfg-options',
-                       *small_demo_options(synthetic_nyu, 4, 4)],
-                      env=dict(PORT='29517'))
-    log = result.stdout + result.stderr
-    assert 'Distributed training: True' in log
-    assert 'GPU number: 2' in log  # mmengine's name for the world size
-    assert (tmp_path / 'iter_4.pth').exists()
-
-
 def test_missing_dataset_stops_with_instructions(tmp_path):
     config = REPO / 'configs' / 'multitask' / 'resnet50_nyu.py'
     result = run_tool([sys.executable, 'tools/train.py', str(config), '--work-dir',

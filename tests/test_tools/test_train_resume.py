@@ -63,14 +63,3 @@ def test_sigkill_and_resume_gives_the_uninterrupted_weights(synthetic_nyu, tmp_p
     # and the training did change the weights (the comparison is not vacuous)
     initial = _weights(straight / 'iter_2.pth')
     assert any(not torch.equal(initial[k], reference[k]) for k in reference)
-
-
-def test_resume_from_an_explicit_checkpoint_path(synthetic_nyu, tmp_path):
-    work = tmp_path / 'explicit'
-    run_tool(_train_cmd(synthetic_nyu, work))
-    (work / f'iter_{MAX_ITERS}.pth').unlink()
-    result = run_tool(_train_cmd(synthetic_nyu, work, '--resume',
-                                 str(work / 'iter_4.pth')))
-    log = result.stdout + result.stderr
-    assert 'iter_4.pth' in log
-    assert (work / f'iter_{MAX_ITERS}.pth').exists()
