@@ -166,7 +166,14 @@ class NonFiniteGuardMixin:
         losses = self._pending_losses
         params = self._grad_params() if self.check_gradients else []
         flags = [torch.isfinite(loss).all() for loss in losses]
-        flags += [torch.isfinite(p.grad).all() for p in params]
+        # max-abs norms in one multi-tensor call per device: NaN and inf propagate,
+        # finite values cannot overflow
+        by_device = {}
+        for p in params:
+            by_device.setdefault(p.grad.device, []).append(p.grad)
+        for grads in by_device.values():
+            norms = torch._foreach_norm(grads, float('inf'))
+            flags.append(torch.isfinite(torch.stack(norms)).all())
         local_ok = True
         if flags:
             device = flags[0].device
