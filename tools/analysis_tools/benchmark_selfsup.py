@@ -30,12 +30,16 @@ step. All in one run, after ``--warmup`` untimed iterations:
   profiled wall times are also printed: the profiler's overhead is their difference
   from the plain ones.
 
+The last line, ``BENCH_RESULT {json}``, holds the same figures for
+``benchmark_revisions.py`` (before / after comparisons of two revisions).
+
 At the paper size (FSRE ResNet-18, 192x640, batch 12) one iteration takes tens of
 seconds on a 2-core CPU, hence the small defaults (3 iterations, 1 warm-up; about
 7 iterations in all). Use ``--iters 20 --warmup 5`` on a GPU.
 """
 import argparse
 import copy
+import json
 import os.path as osp
 import time
 from typing import Dict, List, Sequence
@@ -46,6 +50,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.optim import build_optim_wrapper
 from torch.profiler import ProfilerActivity, profile, record_function
 
+import mmdepthsem
 from mmdepthsem.datasets.transforms import PackDepthSemInputs
 from mmdepthsem.registry import MODELS
 from mmdepthsem.utils import register_all_modules
@@ -148,12 +153,15 @@ def _sync(device: str) -> None:
 def run_iterations(model, optim_wrapper, batch: dict, iters: int, device: str
                    ) -> Dict[str, float]:
     """``iters`` training iterations as ``BaseModel.train_step`` runs them; mean
-    wall times (ms) of the forward, backward + optimizer step and the iteration."""
-    forward = backward = 0.0
+    wall times (ms) of the forward, backward + optimizer step and the iteration, and
+    ``cpu_total``: this process's CPU time per iteration (``time.process_time``),
+    which other jobs on a shared machine disturb far less than wall time."""
+    forward = backward = cpu = 0.0
     for _ in range(iters):
         data = copy.deepcopy(batch)  # the preprocessor edits the samples in place
         _sync(device)
         start = time.perf_counter()
+        cpu_start = time.process_time()
         with record_function(FORWARD_RANGE):
             with optim_wrapper.optim_context(model):
                 data = model.data_preprocessor(data, True)
@@ -165,9 +173,10 @@ def run_iterations(model, optim_wrapper, batch: dict, iters: int, device: str
         _sync(device)
         forward += middle - start
         backward += time.perf_counter() - middle
+        cpu += time.process_time() - cpu_start
     scale = 1000.0 / max(iters, 1)
     return dict(forward=forward * scale, backward_step=backward * scale,
-                total=(forward + backward) * scale)
+                total=(forward + backward) * scale, cpu_total=cpu * scale)
 
 
 def range_times(events, names: Sequence[str], basis: str) -> Dict[str, float]:
@@ -257,6 +266,15 @@ def format_table(result: dict) -> List[str]:
     return lines
 
 
+def bench_result_line(result: dict) -> str:
+    """``BENCH_RESULT {json}``: the line ``benchmark_revisions.py`` reads -- plain
+    wall ms per iteration, profiled ms of the ranges, and the imported package."""
+    payload = dict(plain=result['plain'], profiled=result['profiled'],
+                   parts=result['parts'], forward_profiled=result['forward_profiled'],
+                   package=osp.dirname(osp.abspath(mmdepthsem.__file__)))
+    return 'BENCH_RESULT ' + json.dumps(payload)
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -274,6 +292,7 @@ def main():
     result = benchmark(cfg, args.height, args.width, args.batch_size, args.iters,
                        args.warmup, device, args.seed)
     print('\n'.join(format_table(result)))
+    print(bench_result_line(result))
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
 """The DSS semantic head: one 3×3 convolution to class logits, upsampled ×4."""
-from typing import Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -82,6 +82,43 @@ class DSSSemHead(BaseDecodeHead):
             logits = F.interpolate(logits, scale_factor=self.upsample_factor,
                                    mode='bilinear', align_corners=self.align_corners)
         return logits
+
+    def loss_by_feat(self, seg_logits: Tensor,
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Losses of ``seg_logits`` against the ``label_field`` targets, and the
+        logged pixel accuracy ``acc_seg`` (percent of labelled pixels).
+
+        As mmseg's ``BaseDecodeHead.loss_by_feat``, but the logits are resized only
+        when their size differs from the targets' (``forward`` already upsampled
+        them, and a same-size bilinear resize is an identity that still costs a
+        pass forward and backward), and the accuracy takes an argmax instead of a
+        top-k sort over the classes.
+        """
+        labels = self._stack_batch_gt(batch_data_samples)
+        if seg_logits.shape[-2:] != labels.shape[-2:]:
+            seg_logits = F.interpolate(seg_logits, size=labels.shape[-2:],
+                                       mode='bilinear',
+                                       align_corners=self.align_corners)
+        weight = self.sampler.sample(seg_logits, labels) if self.sampler else None
+        labels = labels[:, 0]
+        losses: Dict[str, Tensor] = {}
+        for loss_decode in self.losses:
+            value = loss_decode(seg_logits, labels, weight=weight,
+                                ignore_index=self.ignore_index)
+            name = loss_decode.loss_name
+            losses[name] = losses[name] + value if name in losses else value
+        with torch.no_grad():
+            valid = labels != self.ignore_index
+            correct = (seg_logits.argmax(dim=1) == labels) & valid
+            losses['acc_seg'] = 100.0 * correct.sum() / valid.sum().clamp(min=1)
+        return losses
+
+    @property
+    def losses(self) -> List[nn.Module]:
+        """``loss_decode`` as a list (mmseg keeps one loss bare)."""
+        if isinstance(self.loss_decode, nn.ModuleList):
+            return list(self.loss_decode)
+        return [self.loss_decode]
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """``(B, 1, H, W)`` targets from ``label_field`` of every sample."""

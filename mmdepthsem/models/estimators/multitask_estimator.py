@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.utils import add_prefix
 from torch import Tensor
+from torch.profiler import record_function
 
 from mmdepthsem.models.data_augments import mix_like
 from mmdepthsem.registry import MODELS
@@ -29,6 +30,11 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
     ``sem_head`` is any mmseg decode head (``FCNHead``, ``ASPPHead``, ...); it reads
     ``gt_sem_seg``. ``depth_head`` is a :class:`DepthHead`-like module reading
     ``gt_depth_map``. Either head may be omitted for single-task models.
+
+    The profiler ranges ``multitask/backbone``, ``multitask/decode_neck``,
+    ``multitask/task_neck``, ``multitask/depth_head`` and ``multitask/sem_head``
+    (head forward + loss) split the training forward
+    (``tools/analysis_tools/benchmark_dss.py``); they are inert without a profiler.
 
     Args:
         backbone: Backbone config (e.g. mmseg ``TIMMBackbone``, ``ResNetV1c``).
@@ -127,9 +133,11 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         """Backbone and decoder features of ``inputs`` ``(B, 3, H, W)``."""
-        feats = self.backbone(inputs)
+        with record_function('multitask/backbone'):
+            feats = self.backbone(inputs)
         if self.decode_neck is not None:
-            feats = self.decode_neck(feats)
+            with record_function('multitask/decode_neck'):
+                feats = self.decode_neck(feats)
         return tuple(feats) if isinstance(feats, (list, tuple)) else (feats, )
 
     def task_features(self, inputs: Tensor) -> Tuple[Sequence[Tensor], Sequence[Tensor]]:
@@ -137,7 +145,8 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
         feats = self.extract_feat(inputs)
         if self.task_neck is None:
             return feats, feats
-        return self.task_neck(feats)
+        with record_function('multitask/task_neck'):
+            return self.task_neck(feats)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Loss dict of both heads (keys prefixed ``depth.`` / ``sem.``)."""
@@ -146,12 +155,15 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
         depth_feats, sem_feats = self.task_features(inputs)
         losses = {}
         if self.with_depth:
-            losses.update(add_prefix(
-                self.depth_head.loss(depth_feats, data_samples, self.train_cfg),
-                'depth'))
+            with record_function('multitask/depth_head'):
+                losses.update(add_prefix(
+                    self.depth_head.loss(depth_feats, data_samples, self.train_cfg),
+                    'depth'))
         if self.with_sem:
-            losses.update(add_prefix(
-                self.sem_head.loss(sem_feats, data_samples, self.train_cfg), 'sem'))
+            with record_function('multitask/sem_head'):
+                losses.update(add_prefix(
+                    self.sem_head.loss(sem_feats, data_samples, self.train_cfg),
+                    'sem'))
         return losses
 
     def pseudo_label(self, inputs: Tensor, data_samples: SampleList) -> None:

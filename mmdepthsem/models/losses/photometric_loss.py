@@ -27,34 +27,57 @@ __all__ = [
 Frames = Union[Tensor, Sequence[Tensor]]
 
 
+def _check_broadcast(name: str, x: Tensor, y: Tensor) -> None:
+    """``y`` must have ``x``'s shape or broadcast to it over the leading dims."""
+    ok = x.dim() >= 3 and y.dim() <= x.dim() and y.shape[-3:] == x.shape[-3:]
+    if ok:
+        try:
+            ok = torch.broadcast_shapes(x.shape, y.shape) == x.shape
+        except RuntimeError:
+            ok = False
+    if not ok:
+        raise ValueError(f'{name}: shapes {tuple(x.shape)} and {tuple(y.shape)} '
+                         'differ')
+
+
+def _per_image(fn, t: Tensor) -> Tensor:
+    """Apply a ``(N, C, H, W)`` op to a ``(..., C, H, W)`` tensor."""
+    out = fn(t.reshape(-1, *t.shape[-3:]))
+    return out.view(*t.shape[:-3], *out.shape[-3:])
+
+
 def ssim_map(x: Tensor, y: Tensor, c1: float = 0.01 ** 2,
              c2: float = 0.03 ** 2) -> Tensor:
     """Per-pixel SSIM *dissimilarity* ``(1 - SSIM) / 2``, clamped to ``[0, 1]``.
 
     Local means, variances and covariance come from 3×3 average pooling of the
     reflection-padded images (Monodepth2's SSIM), so the map keeps the input size.
+    Each image is padded once (padding commutes with the products ``x²``, ``y²``,
+    ``x y``), and a ``y`` shared by several ``x`` has its statistics computed once.
 
     Args:
-        x: ``(B, C, H, W)`` image in ``[0, 1]`` (``H, W >= 2`` for reflection).
-        y: ``(B, C, H, W)`` image in ``[0, 1]``.
+        x: ``(B, C, H, W)`` image in ``[0, 1]`` (``H, W >= 2`` for reflection), or
+            any ``(..., C, H, W)`` stack, e.g. ``(B, N, C, H, W)`` views.
+        y: Image in ``[0, 1]`` of ``x``'s shape, or broadcasting to it over the
+            leading dims (e.g. one ``(B, 1, C, H, W)`` target for ``N`` views).
         c1: Stabiliser of the luminance term, ``(0.01 · L)²`` with range ``L = 1``.
         c2: Stabiliser of the contrast-structure term, ``(0.03 · L)²``.
 
     Returns:
-        ``(B, C, H, W)`` dissimilarity per pixel and channel (0 for identical
+        Dissimilarity per pixel and channel, shaped like ``x`` (0 for identical
         patches).
     """
-    if x.shape != y.shape:
-        raise ValueError(f'ssim_map: shapes {tuple(x.shape)} and {tuple(y.shape)} '
-                         'differ')
+    _check_broadcast('ssim_map', x, y)
 
     def pool(t: Tensor) -> Tensor:
-        return F.avg_pool2d(F.pad(t, (1, 1, 1, 1), mode='reflect'), 3, stride=1)
+        return _per_image(lambda v: F.avg_pool2d(v, 3, stride=1), t)
 
-    mu_x, mu_y = pool(x), pool(y)
-    sigma_x = pool(x * x) - mu_x * mu_x
-    sigma_y = pool(y * y) - mu_y * mu_y
-    sigma_xy = pool(x * y) - mu_x * mu_y
+    px = _per_image(lambda v: F.pad(v, (1, 1, 1, 1), mode='reflect'), x)
+    py = _per_image(lambda v: F.pad(v, (1, 1, 1, 1), mode='reflect'), y)
+    mu_x, mu_y = pool(px), pool(py)
+    sigma_x = pool(px * px) - mu_x * mu_x
+    sigma_y = pool(py * py) - mu_y * mu_y
+    sigma_xy = pool(px * py) - mu_x * mu_y
     numerator = (2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)
     denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (sigma_x + sigma_y + c2)
     return ((1 - numerator / denominator) / 2).clamp(0, 1)
@@ -64,17 +87,22 @@ def photometric_error(pred: Tensor, target: Tensor, alpha: float = 0.85) -> Tens
     """Per-pixel photometric error ``α (1 - SSIM) / 2 + (1 - α) |pred - target|``.
 
     Args:
-        pred: ``(B, C, H, W)`` synthesised (or unwarped source) image in ``[0, 1]``.
-        target: ``(B, C, H, W)`` target image in ``[0, 1]``.
+        pred: ``(B, C, H, W)`` synthesised (or unwarped source) image in ``[0, 1]``,
+            or a ``(B, N, C, H, W)`` stack of them.
+        target: ``(B, C, H, W)`` target image in ``[0, 1]`` (``(B, 1, C, H, W)``
+            for a stack: broadcast, its SSIM statistics computed once).
         alpha: Weight of the SSIM term (0.85 in Monodepth2 / FSRE).
 
     Returns:
-        ``(B, 1, H, W)`` error; both terms are means over channels.
+        ``(B, 1, H, W)`` error (``(B, N, H, W)`` for a stack); both terms are means
+        over channels.
     """
-    l1 = (pred - target).abs().mean(dim=1, keepdim=True)
+    _check_broadcast('photometric_error', pred, target)
+    channel = pred.dim() - 3
+    l1 = (pred - target).abs().mean(dim=channel, keepdim=pred.dim() == 4)
     if alpha == 0:
         return l1
-    ssim = ssim_map(pred, target).mean(dim=1, keepdim=True)
+    ssim = ssim_map(pred, target).mean(dim=channel, keepdim=pred.dim() == 4)
     return alpha * ssim + (1 - alpha) * l1
 
 
@@ -186,9 +214,7 @@ class PhotometricReprojectionLoss(nn.Module):
         them once and passes them to :meth:`loss_map` as ``identity``.
         """
         sources = _stack_frames(sources, 'sources')
-        flat_target = target.unsqueeze(1).expand_as(sources).flatten(0, 1)
-        return photometric_error(sources.flatten(0, 1), flat_target, self.alpha).view(
-            sources.shape[0], sources.shape[1], *sources.shape[-2:])
+        return photometric_error(sources, target.unsqueeze(1), self.alpha)
 
     def loss_map(self, target: Tensor, warped: Frames,
                  sources: Optional[Frames] = None,
@@ -210,11 +236,7 @@ class PhotometricReprojectionLoss(nn.Module):
             auto-mask).
         """
         warped = _stack_frames(warped, 'warped')
-        batch, num = warped.shape[:2]
-        flat_target = target.unsqueeze(1).expand_as(warped).flatten(0, 1)
-        reprojection = photometric_error(
-            warped.flatten(0, 1), flat_target, self.alpha).view(
-                batch, num, *warped.shape[-2:])
+        reprojection = photometric_error(warped, target.unsqueeze(1), self.alpha)
         if not self.automask:
             loss_map, _ = min_reprojection(reprojection)
             return loss_map, torch.ones_like(loss_map, dtype=torch.bool)

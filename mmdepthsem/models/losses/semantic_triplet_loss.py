@@ -112,13 +112,19 @@ def semantic_triplet_loss(feat: Tensor, labels: Tensor, kernel_size: int = 5,
     if count == 0:
         return feat.sum() * 0.0, count
     feat = F.normalize(feat, dim=1)
-    patches = F.unfold(feat, kernel_size, padding=kernel_size // 2)
-    patches = patches.view(b, c, kernel_size * kernel_size, h * w)
-    # Only the counted anchors: (N, C, K*K) against their own (N, C, 1).
-    patches = patches.permute(0, 3, 1, 2)[counted]
-    anchors = feat.flatten(2).transpose(1, 2)[counted][..., None]
-    dist = _safe_norm(patches - anchors, dim=1)                    # (N, K*K)
-    pos, neg = pos.transpose(1, 2)[counted], neg.transpose(1, 2)[counted]
+    # Gather the K x K neighbourhoods of the counted anchors only, from a
+    # (pixels, C) table of the zero-padded map: unfolding the whole map costs K*K
+    # copies of it (and as many in backward) for the usually few counted anchors.
+    pad = kernel_size // 2
+    hp, wp = h + 2 * pad, w + 2 * pad
+    table = F.pad(feat, (pad, pad, pad, pad)).permute(0, 2, 3, 1).reshape(-1, c)
+    batch_idx, pixel = counted.nonzero(as_tuple=True)                # (N,)
+    centre = batch_idx * (hp * wp) + (pixel // w + pad) * wp + pixel % w + pad
+    steps = torch.arange(-pad, pad + 1, device=feat.device)
+    offsets = (steps[:, None] * wp + steps[None, :]).flatten()       # row-major K*K
+    neighbours = table[centre[:, None] + offsets]                    # (N, K*K, C)
+    dist = _safe_norm(neighbours - table[centre][:, None], dim=2)    # (N, K*K)
+    pos, neg = pos[batch_idx, :, pixel], neg[batch_idx, :, pixel]
     d_pos = (dist * pos).sum(1) / pos.sum(1)
     d_neg = (dist * neg).sum(1) / neg.sum(1)
     return (d_pos - d_neg + margin).clamp(min=0).mean(), count
