@@ -20,7 +20,10 @@ custom_hooks = [
 # the default average over each rank's non-ignored pixels, DDP's mean over ranks
 # weights the ranks' pixels unequally whenever their ignored counts differ.
 model = dict(sem_head=dict(loss_decode=dict(avg_non_ignore=False)))
-# No validation: the test compares training only.
+# No validation or test loaders: the test compares training only.
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
