@@ -19,25 +19,23 @@ the profile's N operators with the most self time (forward and backward). The la
 line, ``BENCH_RESULT {json}``, is read by ``benchmark_revisions.py``.
 """
 import argparse
-import copy
 import json
 import os.path as osp
-import time
-from typing import Dict, List
+from typing import List
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
-from torch.profiler import ProfilerActivity, profile, record_function
+from torch.profiler import ProfilerActivity, profile
 
 import mmdepthsem
 from mmdepthsem.datasets.transforms import PackDepthSemInputs
 from mmdepthsem.utils import register_all_modules
 
 try:  # the self-supervised benchmark's model building and timing loop
-    from benchmark_selfsup import _sync, build_model, range_times
+    from benchmark_selfsup import build_model, range_times, run_iterations
 except ImportError:  # imported as tools.analysis_tools.benchmark_dss
-    from .benchmark_selfsup import _sync, build_model, range_times
+    from .benchmark_selfsup import build_model, range_times, run_iterations
 
 PARTS = ('backbone', 'decode_neck', 'task_neck', 'depth_head', 'sem_head')
 RANGES = dict({p: f'multitask/{p}' for p in PARTS},
@@ -88,34 +86,6 @@ def make_batch(height: int, width: int, batch_size: int, num_classes: int,
     return dict(inputs=inputs, data_samples=samples)
 
 
-def run_iterations(model, optim_wrapper, batch: dict, iters: int, device: str
-                   ) -> Dict[str, float]:
-    """``iters`` training iterations; mean wall ms of forward, backward + step and
-    the iteration, and the process's CPU ms per iteration (``cpu_total``)."""
-    forward = backward = cpu = 0.0
-    for _ in range(iters):
-        data = copy.deepcopy(batch)
-        _sync(device)
-        start = time.perf_counter()
-        cpu_start = time.process_time()
-        with record_function(FORWARD_RANGE):
-            with optim_wrapper.optim_context(model):
-                with record_function(RANGES['batch_augment']):
-                    data = model.data_preprocessor(data, True)
-                losses = model._run_forward(data, mode='loss')
-            loss, _ = model.parse_losses(losses)
-        _sync(device)
-        middle = time.perf_counter()
-        optim_wrapper.update_params(loss)
-        _sync(device)
-        forward += middle - start
-        backward += time.perf_counter() - middle
-        cpu += time.process_time() - cpu_start
-    scale = 1000.0 / max(iters, 1)
-    return dict(forward=forward * scale, backward_step=backward * scale,
-                total=(forward + backward) * scale, cpu_total=cpu * scale)
-
-
 def benchmark(cfg: Config, height: int = 128, width: int = 160, batch_size: int = 4,
               iters: int = 3, warmup: int = 1, device: str = 'cpu', seed: int = 0,
               top: int = 0) -> dict:
@@ -129,12 +99,14 @@ def benchmark(cfg: Config, height: int = 128, width: int = 160, batch_size: int 
     depth = cfg.model.get('depth_head') or {}
     batch = make_batch(height, width, batch_size, sem.get('num_classes', 19),
                        depth.get('max_depth', 10.0), seed)
-    run_iterations(model, optim_wrapper, batch, warmup, device)
-    plain = run_iterations(model, optim_wrapper, batch, iters, device)
+    augment = RANGES['batch_augment']  # the preprocessor, where NearFarMix runs
+    run_iterations(model, optim_wrapper, batch, warmup, device, augment)
+    plain = run_iterations(model, optim_wrapper, batch, iters, device, augment)
     on_cuda = str(device).startswith('cuda')
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
     with profile(activities=activities) as prof:
-        profiled = run_iterations(model, optim_wrapper, batch, iters, device)
+        profiled = run_iterations(model, optim_wrapper, batch, iters, device,
+                                  augment)
     events = prof.key_averages()
     basis = 'cuda' if on_cuda else 'cpu'
     times = range_times(events, list(RANGES.values()) + [FORWARD_RANGE], basis)
