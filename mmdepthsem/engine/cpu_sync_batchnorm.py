@@ -39,7 +39,10 @@ class CPUSyncBatchNorm(_BatchNorm):
             raise ValueError(f'expected at least 2D input (got {input.dim()}D input)')
 
     def forward(self, input: Tensor) -> Tensor:
-        if (not self.training or not dist.is_available() or not dist.is_initialized()
+        # batch statistics (synced) in training, and in eval without running stats,
+        # as nn.SyncBatchNorm does
+        uses_batch_stats = self.training or self.running_mean is None
+        if (not uses_batch_stats or not dist.is_available() or not dist.is_initialized()
                 or dist.get_world_size(self.process_group) < 2):
             return super().forward(input)
         group = self.process_group

@@ -12,12 +12,15 @@ same shape and every target key must be filled. The scripts under
 ``tools/model_converters/`` combine these tables per format.
 """
 import argparse
+import io
 import os.path as osp
 import sys
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+from .checkpoint import atomic_write_bytes
 
 __all__ = [
     'ConversionError', 'Rule', 'RESNET_ARCHS', 'DECODER_CHANNELS', 'MONODEPTH2_MEAN',
@@ -373,8 +376,6 @@ def target_shapes(config: str, overrides: Optional[Dict[str, object]] = None
     return {k: v.shape for k, v in model.state_dict().items()}
 
 
-
-
 def format_cfg_option(key: str, value: object) -> str:
     """``key=value`` as ``tools/*.py --cfg-options`` reads it (lists quoted)."""
     if isinstance(value, (list, tuple)):
@@ -416,5 +417,7 @@ def convert_from_command_line(convert: Callable[[str, str], dict],
     out_dir = osp.dirname(osp.abspath(args.out))
     if not osp.isdir(out_dir):
         raise FileNotFoundError(f'output folder {out_dir} does not exist')
-    torch.save(checkpoint, args.out)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    atomic_write_bytes(buffer.getvalue(), args.out)
     return checkpoint, args

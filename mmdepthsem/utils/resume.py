@@ -43,8 +43,9 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     return max(candidates)[1] if candidates else None
 
 
-# ``atomic_write_bytes`` writes ``.{name}.{random}.tmp`` next to its target.
-_TORN_WRITE_PATTERN = re.compile(r'^\..+\.[^.]+\.tmp$')
+# ``atomic_write_bytes`` writes ``.{name}.{8 random chars of mkstemp}.tmp`` next to its
+# target.
+_TORN_WRITE_PATTERN = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')
 
 
 def remove_torn_writes(work_dir: str) -> List[str]:

@@ -144,3 +144,13 @@ def test_loss_gradients_reach_the_warped_frames():
     loss = PhotometricReprojectionLoss()(target, warped, torch.rand(1, 2, 3, 8, 8))
     loss.backward()
     assert torch.isfinite(warped.grad).all() and warped.grad.abs().sum() > 0
+
+
+def test_target_without_the_source_dim_is_refused_not_paired_by_index():
+    """(B, N, C, H, W) sources against a (B, C, H, W) target would broadcast when
+    B == N and silently compare source n with target n; it must be an error."""
+    sources, target = torch.rand(2, 2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    for fn in (photometric_error, ssim_map):
+        with pytest.raises(ValueError, match='differ'):
+            fn(sources, target)
+    assert photometric_error(sources, target.unsqueeze(1)).shape == (2, 2, 8, 8)

@@ -71,7 +71,9 @@ class RandomStateHook(Hook):
         self._before_val: Optional[dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['rng_state'] = _get_state()
+        # a checkpoint written during validation (save_best) gets the training stream
+        checkpoint['rng_state'] = self._before_val if self._before_val is not None \
+            else _get_state()
 
     def before_val(self, runner) -> None:
         self._before_val = _get_state()

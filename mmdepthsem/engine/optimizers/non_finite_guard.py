@@ -35,6 +35,7 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
+from torch.nn.utils import get_total_norm
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
@@ -166,14 +167,11 @@ class NonFiniteGuardMixin:
         losses = self._pending_losses
         params = self._grad_params() if self.check_gradients else []
         flags = [torch.isfinite(loss).all() for loss in losses]
-        # max-abs norms in one multi-tensor call per device: NaN and inf propagate,
-        # finite values cannot overflow
-        by_device = {}
-        for p in params:
-            by_device.setdefault(p.grad.device, []).append(p.grad)
-        for grads in by_device.values():
-            norms = torch._foreach_norm(grads, float('inf'))
-            flags.append(torch.isfinite(torch.stack(norms)).all())
+        if params:
+            # max-abs norm (multi-tensor, grouped by device): NaN and inf propagate,
+            # finite values cannot overflow
+            flags.append(torch.isfinite(get_total_norm(
+                [p.grad for p in params], norm_type=float('inf'))))
         local_ok = True
         if flags:
             device = flags[0].device

@@ -28,8 +28,9 @@ Frames = Union[Tensor, Sequence[Tensor]]
 
 
 def _check_broadcast(name: str, x: Tensor, y: Tensor) -> None:
-    """``y`` must have ``x``'s shape or broadcast to it over the leading dims."""
-    ok = x.dim() >= 3 and y.dim() <= x.dim() and y.shape[-3:] == x.shape[-3:]
+    """``y`` must have ``x``'s shape or broadcast to it over size-1 leading dims
+    (same number of dims: a missing dim would silently pair the wrong images)."""
+    ok = x.dim() >= 3 and y.dim() == x.dim() and y.shape[-3:] == x.shape[-3:]
     if ok:
         try:
             ok = torch.broadcast_shapes(x.shape, y.shape) == x.shape

@@ -23,8 +23,9 @@ class SemanticGuidedSelfAttention(BaseModule):
 
     as in DANet's position attention (``specs/sgre.md``). ``A V`` is computed with
     :func:`torch.nn.functional.scaled_dot_product_attention` and ``scale=1.0`` on
-    contiguous tokens, ``Q`` and ``K`` zero-padded to ``C`` channels, so that torch's
-    fused kernels take them and the ``L × L`` attention matrix is never materialised
+    contiguous tokens (on the CPU with ``Q`` and ``K`` zero-padded to ``C`` channels),
+    so that torch's fused kernels take them and the ``L × L`` attention matrix is never
+    materialised
     (the stride-8 level at 192×640 has 1,920 pixels; the finer levels of the
     Table 6 ablation have 7,680 and 30,720).
 
@@ -59,11 +60,13 @@ class SemanticGuidedSelfAttention(BaseModule):
 
         query, key, value = tokens(self.query(x)), tokens(self.key(x)), \
             tokens(self.value(x))
-        # torch's fused kernels need contiguous channels and one width for Q, K and
-        # V; otherwise SDPA falls back to its math path, which materialises the
+        # torch's fused CPU kernel needs contiguous channels and one width for Q, K
+        # and V; otherwise SDPA falls back to its math path, which materialises the
         # L x L weights (benchmark_attention.py). Zero channels leave Q Kᵀ unchanged.
+        # CUDA's memory-efficient kernel takes a V wider than Q and K, so no padding
+        # there (not measured here: no GPU).
         pad = value.shape[-1] - query.shape[-1]
-        if pad > 0:
+        if pad > 0 and x.device.type == 'cpu':
             query, key = F.pad(query, (0, pad)), F.pad(key, (0, pad))
         out = F.scaled_dot_product_attention(query, key, value, scale=1.0)
         return out.squeeze(1).transpose(1, 2).reshape(batch, -1, height, width)
