@@ -262,6 +262,20 @@ class BaseDepthSemDataset(BaseDataset):
                 'a warning.', path)
         self._count_skip(path, message)
 
+    def skip_or_raise(self, error: Exception, path: Optional[str], where: str) -> None:
+        """Count a bad file as a skipped sample, or re-raise ``error`` where samples
+        may not be skipped (``skip_bad_samples`` off, or ``test_mode``). Call it from
+        an ``except`` block.
+
+        Args:
+            error: The error the bad file raised.
+            path: The bad file.
+            where: Which sample, for the warning (e.g. ``"sample 3"``).
+        """
+        if not self.skip_bad_samples or self.test_mode:
+            raise error
+        self._count_skip(path, f'{type(self).__name__}: {where}: {error}.')
+
     def _count_skip(self, path: Optional[str], message: str) -> None:
         self.num_skipped += 1
         self.skipped_files.append(str(path))
@@ -343,10 +357,7 @@ class BaseDepthSemDataset(BaseDataset):
         try:
             return super().prepare_data(idx)
         except (FileNotFoundError, DataFileError) as error:
-            if not self.skip_bad_samples or self.test_mode:
-                raise
             path = getattr(error, 'path', None) or getattr(
                 error, 'filename', None)  # .filename: plain OSErrors
-            self._count_skip(path, f'{type(self).__name__}: sample {idx}: '
-                             f'{error}.')
+            self.skip_or_raise(error, path, f'sample {idx}')
             return None

@@ -249,10 +249,7 @@ class CityscapesDepthSemDataset(BaseDepthSemDataset):
                     camera = read_cityscapes_camera(camera_path, self.backend_args)
                 except DataFileError as error:
                     # a per-image file: skippable like a missing one
-                    if not self.skip_bad_samples or self.test_mode:
-                        raise
-                    self._count_skip(camera_path,
-                                     f'{type(self).__name__}: image {rel!r}: {error}.')
+                    self.skip_or_raise(error, camera_path, f'image {rel!r}')
                     continue
                 info['camera'] = camera
                 info['intrinsics'] = pinhole_intrinsics(camera['fx'], camera['fy'],

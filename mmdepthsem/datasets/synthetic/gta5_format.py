@@ -22,11 +22,10 @@ from PIL import Image
 
 from .classes import cityscapes_color_lut
 from .sequences import sequence_rng
-from .source_views import DomainLook, render_source_view, sde_depth_standin
+from .source_views import (SDE_DEPTH_SCALE, DomainLook, render_source_view,
+                           sde_depth_standin)
 from .writing import WriteResult, depth_png, parallel_map, write_gray, write_rgb
 
-#: Stored depth-estimate value per metre (the ``LoadDepthEstimate`` default).
-SDE_DEPTH_SCALE = 256.0
 
 GTA5_LOOK = DomainLook(
     camera_height=(1.0, 1.9),

@@ -103,6 +103,11 @@ def render_source_view(rng: np.random.Generator, name: str, height: int, width: 
     return view
 
 
+#: Stored depth-estimate value per metre of the ``sde_depth`` PNGs (the
+#: ``LoadDepthEstimate`` default).
+SDE_DEPTH_SCALE = 256.0
+
+
 def sde_depth_standin(view: RenderResult, look: DomainLook) -> np.ndarray:
     """A stand-in for a source-domain SDE depth estimate of ``view``.
 

@@ -28,11 +28,10 @@ import numpy as np
 from ..synthia import SYNTHIA_LABELS
 from .classes import CITYSCAPES_CLASSES, cityscapes_color_lut
 from .sequences import sequence_rng
-from .source_views import DomainLook, render_source_view, sde_depth_standin
+from .source_views import (SDE_DEPTH_SCALE, DomainLook, render_source_view,
+                           sde_depth_standin)
 from .writing import WriteResult, depth_png, parallel_map, write_gray, write_rgb
 
-#: Stored depth-estimate value per metre (the ``LoadDepthEstimate`` default).
-SDE_DEPTH_SCALE = 256.0
 #: Synthia id of Cityscapes classes without a Cityscapes train id shared with Synthia.
 _BY_NAME = {'static': 0, 'terrain': 16, 'truck': 18, 'train': 20}
 #: Cityscapes classes whose pixels get instance ids.
