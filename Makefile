@@ -8,15 +8,16 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-selfsup demo-dss demo-sgre demo-sosd demo-sdeseg data clean help
+.PHONY: install test demo demo-selfsup demo-dss data-dss demo-sgre demo-sosd demo-sdeseg data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
 	@echo "make data     - render the embedded synthetic data (NYU, KITTI, Cityscapes formats)"
+	@echo "make data-dss - also render the DSS demo's stage-1 rooms (100 rooms, seed 1)"
 	@echo "make demo     - train + evaluate the multi-task demo on embedded synthetic data"
 	@echo "make test     - run the whole test suite"
 	@echo "make demo-selfsup - Monodepth2 vs FSRE on the synthetic drives (~20 min on 2 cores)"
-	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms"
+	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms (~35 min)"
 	@echo "make demo-sgre - SGRE vs Monodepth2, +SEEM, +SA on the synthetic drives (~30 min)"
 	@echo "make demo-sosd - MTL vs SOSD-Net vs ESOSD-Net on the synthetic rooms (~15 min)"
 	@echo "make demo-sdeseg - SDE-Seg: SDE pretraining, transfer, labelled-only vs"
@@ -48,7 +49,17 @@ demo-selfsup: data
 		--baseline $(SELFSUP_BASELINE) $(SELFSUP_DIR)/monodepth2 \
 		--seg-config configs/fsre/resnet18_synthetic_kitti_semantics.py
 
-demo-dss: data
+# DSS demo's stage 1 (the ADE20K pre-training's analogue): 100 rooms of another seed
+DSS_STAGE1_ROOMS := data/synthetic_rooms_stage1
+
+data-dss: data
+	@$(RUN) tools/dataset_converters/generate_synthetic.py nyu --out $(DSS_STAGE1_ROOMS) \
+		--seed 1 --sequences 100 --frames 4
+	@$(RUN) tools/dataset_converters/nyu.py $(DSS_STAGE1_ROOMS)/nyu/nyu_depth_v2_labeled.mat \
+		$(DSS_STAGE1_ROOMS)/nyu/splits.mat --mapping $(DSS_STAGE1_ROOMS)/nyu/classMapping40.mat \
+		--mapping $(DSS_STAGE1_ROOMS)/nyu/classMapping13.mat -o $(DSS_STAGE1_ROOMS)/nyu_converted
+
+demo-dss: data-dss
 	@$(RUN) demo/dss_ablation_report.py --work-dir work_dirs/demo_dss
 
 demo-sgre: data

@@ -1,7 +1,7 @@
 """Train the DSS demo and its two baselines with several seeds; print mean ± std.
 
     python demo/dss_ablation_report.py [--seeds 0 1 2] [--work-dir work_dirs/demo_dss]
-        [--skip-train]
+        [--skip-train] [--from-scratch]
 
 Variants (same synthetic NYU data, schedule, iterations and seeds):
 
@@ -10,10 +10,17 @@ Variants (same synthetic NYU data, schedule, iterations and seeds):
 - ``Table 3 baseline``: the same without NearFarMix;
 - ``Table 4 baseline``: the Symbiotic Transformer replaced by identity, NearFarMix on.
 
-Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` into
-``WORK_DIR/<variant>/seed<S>``; the newest checkpoint is then tested on the held-out
-rooms. The script prints δ<1.25, AbsRel and mIoU as mean ± std over the seeds and exits
-non-zero when DSS does not beat both baselines on the mean δ<1.25 and mIoU.
+Two stages, as in the paper: stage 1
+(``configs/dss/demo/maxvit_pico_synthetic_rooms_stage1.py``, semantics only, no
+Symbiotic Transformer, 100 other synthetic rooms from ``make data-dss``) is trained
+once, seed 0, into ``WORK_DIR/stage1``; every variant then starts from its checkpoint.
+``--from-scratch`` skips stage 1 and trains the variants from random weights.
+
+Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
+model.init_cfg.checkpoint=STAGE1`` into ``WORK_DIR/<variant>/seed<S>``; the newest
+checkpoint is then tested on the 50 frames of the 5 held-out rooms. The script prints
+δ<1.25, AbsRel and mIoU as mean ± std over the seeds and exits non-zero
+when DSS does not beat both baselines on the mean δ<1.25 and mIoU.
 """
 import argparse
 import os.path as osp
@@ -33,6 +40,7 @@ VARIANTS = [
     ('Table 4 baseline (no Symbiotic Transformer)',
      'configs/dss/demo/maxvit_pico_synthetic_nyu_no_symbiosis.py'),
 ]
+STAGE1 = 'configs/dss/demo/maxvit_pico_synthetic_rooms_stage1.py'
 METRICS = [('delta1', 'δ<1.25'), ('abs_rel', 'AbsRel'), ('mIoU', 'mIoU (%)')]
 
 
@@ -47,9 +55,24 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/demo_dss')
     parser.add_argument('--skip-train', action='store_true',
                         help='only evaluate the checkpoints already in WORK_DIR')
+    parser.add_argument('--from-scratch', action='store_true',
+                        help='no stage 1: train every variant from random weights')
     args = parser.parse_args()
 
     register_all_modules(init_default_scope=False)
+    if args.from_scratch:
+        start = 'model.init_cfg=None'
+    else:
+        stage1_dir = osp.join(args.work_dir, 'stage1')
+        stage1_rooms = Config.fromfile(STAGE1).train_dataloader.dataset.data_root
+        if not args.skip_train:
+            if not osp.isdir(stage1_rooms):
+                sys.exit(f'stage 1 data missing: {stage1_rooms} (run `make data-dss`)')
+            train(STAGE1, stage1_dir, 'randomness.seed=0')
+        stage1 = find_resumable_checkpoint(stage1_dir)
+        if stage1 is None:
+            sys.exit(f'no stage-1 checkpoint in {stage1_dir}')
+        start = f'model.init_cfg.checkpoint={stage1}'
     results = {}
     for index, (name, config) in enumerate(VARIANTS):
         runs = []
@@ -57,7 +80,7 @@ def main():
         for seed in args.seeds:
             work_dir = osp.join(args.work_dir, f'variant{index}', f'seed{seed}')
             if not args.skip_train:
-                train(config, work_dir, f'randomness.seed={seed}')
+                train(config, work_dir, f'randomness.seed={seed}', start)
             checkpoint = find_resumable_checkpoint(work_dir)
             if checkpoint is None:
                 sys.exit(f'no checkpoint in {work_dir}')
@@ -66,7 +89,9 @@ def main():
         results[name] = runs
 
     print(f'\nDSS demo vs. its baselines, {len(args.seeds)} seeds '
-          f'({", ".join(map(str, args.seeds))}), synthetic NYU test rooms')
+          f'({", ".join(map(str, args.seeds))}), '
+          f'{"from scratch" if args.from_scratch else "from the stage-1 checkpoint"}, '
+          'synthetic NYU test rooms')
     print(f'{"":<46}' + ''.join(f'{label:>18}' for _, label in METRICS))
     for name, runs in results.items():
         cells = []

@@ -10,10 +10,10 @@ Variants (same synthetic NYU-format data, iterations, seed and learning rate):
   (``configs/sosd/resnet18_synthetic_nyu.py``).
 
 Each is trained with ``tools/train.py`` into ``WORK_DIR/<variant>`` and its newest
-checkpoint tested on the 50 held-out rooms: depth errors pooled over all valid pixels
-(Eigen crop, 10 m cap), mIoU, mean and pixel accuracy. The untrained ESOSD network is
-the floor. Exits non-zero when a trained variant does not beat the untrained network
-on δ<1.25 and mIoU.
+checkpoint tested on the 50 frames of the 5 held-out rooms: depth errors pooled over all
+valid pixels (Eigen crop, 10 m cap), mIoU, mean and pixel accuracy. The untrained ESOSD
+network is the floor. Exits non-zero when a trained variant does not beat the untrained
+network on δ<1.25 and mIoU.
 """
 import argparse
 import os.path as osp

@@ -5,6 +5,12 @@
 # Its two baselines (same data, schedule and seeds): demo/maxvit_pico_synthetic_nyu_
 # {no_nearfarmix,no_symbiosis}.py; `make demo-dss` trains all three with 3 seeds.
 #
+# Two stages, as the paper's: stage 1 (demo/maxvit_pico_synthetic_rooms_stage1.py)
+# trains the encoder-decoder, both task necks and the semantic head without the
+# Symbiotic Transformer on 100 other synthetic rooms (`make data-dss`), the
+# analogue of the ADE20K pre-training; this config (stage 2) starts from it, so only
+# LG-CAT and the depth head are new. From scratch: --cfg-options model.init_cfg=None.
+#
 # Sizes: the synthetic images are 120x160; the data preprocessor pads them to 128x160
 # (size_divisor 32), which is the training crop, so MaxViT's 4x5 window/grid fits
 # training and testing without padding inside the backbone.
@@ -16,7 +22,9 @@ _base_ = [
 ]
 crop_size = (128, 160)
 max_iters = 200
+stage1_checkpoint = 'work_dirs/demo_dss/stage1/iter_400.pth'
 model = dict(
+    init_cfg=dict(type='Pretrained', checkpoint=stage1_checkpoint),
     backbone=dict(model_name='maxvit_pico_rw_256', img_size=crop_size,
                   pretrained=False),
     decode_neck=dict(in_channels=[32, 64, 128, 256], channels=[64, 96, 128]),

@@ -141,6 +141,9 @@ def test_demo_model_trains_and_predicts():
     torch.manual_seed(0)
     cfg = _load('maxvit_pico_synthetic_nyu.py')
     assert cfg.model.backbone.pretrained is False
+    # stage 2 of the demo: init_weights would load the stage-1 run's checkpoint
+    assert cfg.model.init_cfg.checkpoint == 'work_dirs/demo_dss/stage1/iter_400.pth'
+    cfg.model.init_cfg = None
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()

@@ -21,6 +21,12 @@ register_all_modules()
 ROOT = pathlib.Path(__file__).parents[2] / 'configs' / 'dss'
 STAGE1 = 'maxvit_ade20k_pretrain.py'
 STAGE2 = ('maxvit_nyu.py', 'maxvit_kitti.py')
+# the CPU demo's two stages (make demo-dss)
+DEMO_STAGE1 = 'demo/maxvit_pico_synthetic_rooms_stage1.py'
+DEMO_STAGE2 = ('maxvit_pico_synthetic_nyu.py',
+               'demo/maxvit_pico_synthetic_nyu_no_nearfarmix.py',
+               'demo/maxvit_pico_synthetic_nyu_no_symbiosis.py')
+PAIRS = [(STAGE1, name) for name in STAGE2] + [(DEMO_STAGE1, DEMO_STAGE2[0])]
 # Keys stage 2 adds to stage 1: the two LG-CAT transformers and the depth head.
 NEW_IN_STAGE2 = ('task_neck.depth_guided.', 'task_neck.semantics_guided.',
                  'depth_head.')
@@ -93,6 +99,38 @@ def test_stage2_configs_start_from_the_stage1_checkpoint(name):
     assert cfg.load_from is None  # resuming stays tools/train.py's --resume
 
 
+@pytest.mark.parametrize('name', DEMO_STAGE2)
+def test_demo_stage2_configs_start_from_the_demo_stage1_run(name):
+    stage1, cfg = _load(DEMO_STAGE1), _load(name)
+    # the file the stage-1 run writes last: WORK_DIR/iter_<max_iters>.pth
+    assert stage1.train_cfg.max_iters % stage1.default_hooks.checkpoint.interval == 0
+    assert cfg.model.init_cfg == dict(
+        type='Pretrained',
+        checkpoint=f'work_dirs/demo_dss/stage1/iter_{stage1.train_cfg.max_iters}.pth')
+    assert cfg.load_from is None
+
+
+def test_demo_stage1_config_mirrors_the_paper_stage1():
+    cfg, demo, paper = _load(DEMO_STAGE1), _load(DEMO_STAGE2[0]), _load(STAGE1)
+    model = cfg.model
+    assert model.init_cfg is None and model.depth_head is None
+    assert model.task_neck.symbiosis is False
+    assert {k: v for k, v in model.task_neck.items() if k != 'symbiosis'} == \
+        {k: v for k, v in demo.model.task_neck.items() if k != 'symbiosis'}
+    for part in ('backbone', 'decode_neck'):
+        assert model[part] == demo.model[part], part
+    assert model.sem_head.num_classes == demo.model.sem_head.num_classes == 40
+    assert [loss.type for loss in model.sem_head.loss_decode] == \
+        [loss.type for loss in paper.model.sem_head.loss_decode]
+    assert model.data_preprocessor.batch_augments == []
+    assert cfg.model_wrapper_cfg.find_unused_parameters is True
+    # other rooms than the demo's: its own data root for training and validation
+    rooms = cfg.train_dataloader.dataset.data_root
+    assert rooms != demo.train_dataloader.dataset.data_root
+    assert cfg.val_dataloader.dataset.data_root == rooms
+    assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
+
+
 def test_stage1_model_trains_without_a_depth_head():
     torch.manual_seed(0)
     model = _tiny_model(STAGE1)
@@ -125,10 +163,11 @@ class _Records(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-@pytest.mark.parametrize('name', STAGE2)
-def test_stage2_loads_stage1_and_only_lgcat_and_depth_head_are_new(name, tmp_path):
+@pytest.mark.parametrize('first,name', PAIRS)
+def test_stage2_loads_stage1_and_only_lgcat_and_depth_head_are_new(first, name,
+                                                                   tmp_path):
     torch.manual_seed(0)
-    stage1 = _tiny_model(STAGE1)
+    stage1 = _tiny_model(first)
     checkpoint = tmp_path / 'epoch_30.pth'
     save_checkpoint(dict(state_dict=stage1.state_dict(),
                          meta=dict(epoch=30, iter=1000)), str(checkpoint))
