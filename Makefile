@@ -27,12 +27,14 @@ install:
 	@bash tools/install_env.sh
 
 SYN := data/synthetic
+# $(call convert_nyu,ROOT): ROOT/nyu (the NYU .mat layout) -> ROOT/nyu_converted
+convert_nyu = $(RUN) tools/dataset_converters/nyu.py $(1)/nyu/nyu_depth_v2_labeled.mat \
+	$(1)/nyu/splits.mat --mapping $(1)/nyu/classMapping40.mat \
+	--mapping $(1)/nyu/classMapping13.mat -o $(1)/nyu_converted
 
 data: install
 	@$(RUN) tools/dataset_converters/generate_synthetic.py all --out $(SYN) --seed 0
-	@$(RUN) tools/dataset_converters/nyu.py $(SYN)/nyu/nyu_depth_v2_labeled.mat \
-		$(SYN)/nyu/splits.mat --mapping $(SYN)/nyu/classMapping40.mat \
-		--mapping $(SYN)/nyu/classMapping13.mat -o $(SYN)/nyu_converted
+	@$(call convert_nyu,$(SYN))
 
 demo: data
 	@$(RUN) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
@@ -55,9 +57,7 @@ DSS_STAGE1_ROOMS := data/synthetic_rooms_stage1
 data-dss: data
 	@$(RUN) tools/dataset_converters/generate_synthetic.py nyu --out $(DSS_STAGE1_ROOMS) \
 		--seed 1 --sequences 100 --frames 4
-	@$(RUN) tools/dataset_converters/nyu.py $(DSS_STAGE1_ROOMS)/nyu/nyu_depth_v2_labeled.mat \
-		$(DSS_STAGE1_ROOMS)/nyu/splits.mat --mapping $(DSS_STAGE1_ROOMS)/nyu/classMapping40.mat \
-		--mapping $(DSS_STAGE1_ROOMS)/nyu/classMapping13.mat -o $(DSS_STAGE1_ROOMS)/nyu_converted
+	@$(call convert_nyu,$(DSS_STAGE1_ROOMS))
 
 demo-dss: data-dss
 	@$(RUN) demo/dss_ablation_report.py --work-dir work_dirs/demo_dss
