@@ -20,6 +20,7 @@ from mmdepthsem.engine.cpu_sync_batchnorm import CPUSyncBatchNorm
 from mmdepthsem.utils import load_checkpoint_weights_only
 
 from ..conftest import REPO, small_demo_options
+from .gloo_workers import leave_gloo_worker
 
 CONFIG = REPO / 'tests' / 'reliability' / 'dist_equivalence_config.py'
 ITERS = 4
@@ -146,7 +147,7 @@ def _sync_bn_worker(rank: int, init_file: str, out_dir: str) -> None:
     torch.save(dict(out=out.detach(), x_grad=local.grad, grads=grads,
                     running_mean=bn.running_mean, running_var=bn.running_var),
                f'{out_dir}/rank{rank}.pt')
-    dist.destroy_process_group()
+    leave_gloo_worker()
 
 
 def test_cpu_sync_batchnorm_matches_one_batchnorm_over_the_whole_batch(tmp_path):

@@ -24,6 +24,7 @@ from mmdepthsem.engine.optimizers import (NonFiniteGuardAmpOptimWrapper,
                                           NonFiniteGuardOptimWrapper)
 from mmdepthsem.engine.optimizers.non_finite_guard import SKIP_SCALAR
 from tests.conftest import DEMO_CONFIG, small_demo_options
+from .gloo_workers import leave_gloo_worker
 
 X = torch.tensor([[1.0, 2.0]])
 NAN = float('nan')
@@ -320,8 +321,10 @@ def _ddp_worker(rank: int, port: int, out_dir: str) -> None:
             wrapper.update_params(loss)
         torch.save(dict(weight=model.weight.detach(), skips=wrapper.num_skips),
                    os.path.join(out_dir, f'rank{rank}.pt'))
-    finally:
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    leave_gloo_worker()
 
 
 def test_ranks_agree_on_a_nan_loss_seen_by_one_rank(tmp_path, record_fault):
