@@ -13,7 +13,8 @@ Variants (same synthetic NYU data, schedule, iterations and seeds):
 Two stages, as in the paper: stage 1
 (``configs/dss/demo/maxvit_pico_synthetic_rooms_stage1.py``, semantics only, no
 Symbiotic Transformer, 100 other synthetic rooms from ``make data-dss``) is trained
-once, seed 0, into ``WORK_DIR/stage1``; every variant then starts from its checkpoint.
+once, seed 0, into ``WORK_DIR/stage1`` (a checkpoint already there is reused, so more
+seeds can be added later); every variant then starts from its checkpoint.
 ``--from-scratch`` skips stage 1 and trains the variants from random weights.
 
 Each run is ``tools/train.py CONFIG --cfg-options randomness.seed=S
@@ -65,11 +66,14 @@ def main():
     else:
         stage1_dir = osp.join(args.work_dir, 'stage1')
         stage1_rooms = Config.fromfile(STAGE1).train_dataloader.dataset.data_root
-        if not args.skip_train:
+        stage1 = find_resumable_checkpoint(stage1_dir)
+        if stage1 is not None:
+            print(f'stage 1: reusing {stage1} (delete {stage1_dir} to retrain it)')
+        elif not args.skip_train:
             if not osp.isdir(stage1_rooms):
                 sys.exit(f'stage 1 data missing: {stage1_rooms} (run `make data-dss`)')
             train(STAGE1, stage1_dir, 'randomness.seed=0')
-        stage1 = find_resumable_checkpoint(stage1_dir)
+            stage1 = find_resumable_checkpoint(stage1_dir)
         if stage1 is None:
             sys.exit(f'no stage-1 checkpoint in {stage1_dir}')
         start = f'model.init_cfg.checkpoint={stage1}'
