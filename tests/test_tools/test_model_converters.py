@@ -55,14 +55,8 @@ def build_model(overrides=None) -> nn.Module:
 
 
 # ------------------------------------------------------------ fake official files
-def official_resnet(arch: str, in_chans: int, seed: int) -> nn.Module:
-    """A torchvision ResNet as Monodepth2's encoders hold it, random weights and
-    BatchNorm statistics (the pose encoder's conv1 takes 6 channels)."""
-    torch.manual_seed(seed)
-    net = getattr(torchvision.models, arch)(weights=None)
-    if in_chans != 3:
-        net.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3,
-                              bias=False)
+def randomise_bn(net: nn.Module) -> nn.Module:
+    """Random BatchNorm affine parameters and statistics, as a trained net has."""
     for module in net.modules():
         if isinstance(module, nn.BatchNorm2d):
             module.running_mean.uniform_(-0.2, 0.2)
@@ -71,6 +65,17 @@ def official_resnet(arch: str, in_chans: int, seed: int) -> nn.Module:
             module.bias.data.uniform_(-0.2, 0.2)
             module.num_batches_tracked.fill_(1000)
     return net.eval()
+
+
+def official_resnet(arch: str, in_chans: int, seed: int) -> nn.Module:
+    """A torchvision ResNet as Monodepth2's encoders hold it, random weights and
+    BatchNorm statistics (the pose encoder's conv1 takes 6 channels)."""
+    torch.manual_seed(seed)
+    net = getattr(torchvision.models, arch)(weights=None)
+    if in_chans != 3:
+        net.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3,
+                              bias=False)
+    return randomise_bn(net)
 
 
 def official_depth_decoder(num_ch_enc, scales=(0, 1, 2, 3), seed=0) -> dict:

@@ -39,7 +39,7 @@ from mmdepthsem.utils.checkpoint import load_checkpoint_weights_only
 from mmdepthsem.utils.tool_config import model_cfg_without_downloads
 
 from ..conftest import REPO, load_tool
-from .test_model_converters import (official_pose_decoder, prefixed,
+from .test_model_converters import (official_pose_decoder, prefixed, randomise_bn,
                                      reference_features, reference_pose)
 
 torch.set_num_threads(1)
@@ -66,17 +66,6 @@ def model():
 
 
 # ------------------------------------------------------------ fake official files
-def randomise_bn(net: nn.Module) -> nn.Module:
-    for module in net.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.2, 0.2)
-            module.running_var.uniform_(0.5, 1.5)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.2, 0.2)
-            module.num_batches_tracked.fill_(1000)
-    return net.eval()
-
-
 def official_encoder(arch: str, in_chans: int, seed: int, **kwargs) -> nn.Module:
     """A torchvision ResNet as the official ``ResnetEncoder`` holds it."""
     torch.manual_seed(seed)
