@@ -103,6 +103,16 @@ def load_state_files(folder: str, parts: Sequence[str],
     return tensors, extras
 
 
+def dropped_keys() -> Dict[str, str]:
+    """Official tensors deliberately left out, with the reason: the ImageNet
+    classifier of the torchvision ResNets (``encoder.pth`` / ``pose_encoder.pth``
+    hold it when the encoders were built from ImageNet weights; ResnetEncoder never
+    runs it)."""
+    reason = 'ImageNet classifier of torchvision ResNet; ResnetEncoder never runs it'
+    return {f'{part}/encoder.fc.{p}': reason
+            for part in ('encoder', 'pose_encoder') for p in ('weight', 'bias')}
+
+
 # ------------------------------------------------------- architecture from shapes
 def infer_resnet(tensors: Dict[str, Tensor], prefix: str) -> str:
     """Name of the torchvision ResNet whose keys start with ``prefix``.

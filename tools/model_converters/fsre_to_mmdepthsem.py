@@ -46,12 +46,11 @@ from mmdepthsem.utils.monodepth_conversion import (MONODEPTH2_MEAN, MONODEPTH2_S
                                                    ConversionError, Rule,
                                                    convert_from_command_line,
                                                    convert_state_dict,
-                                                   depth_decoder_key_map,
+                                                   depth_decoder_key_map, dropped_keys,
                                                    format_cfg_option, infer_resnet,
                                                    infer_scales, load_state_files,
-                                                   pose_decoder_key_map,
-                                                   resnet_key_map, resnet_widths,
-                                                   target_shapes)
+                                                   pose_decoder_key_map, resnet_key_map,
+                                                   resnet_widths, target_shapes)
 
 __all__ = [
     'ConversionError', 'Rule', 'load_official_folder', 'infer_cma',
@@ -158,12 +157,6 @@ def cma_key_map(layers: Sequence[int]) -> Dict[str, Rule]:
                 table[f'{src}W.1.{param}'] = Rule(f'{dst}project.1.{param}')
     return table
 
-
-def dropped_keys() -> Dict[str, str]:
-    """Official tensors deliberately left out, with the reason."""
-    reason = 'ImageNet classifier of torchvision ResNet; ResnetEncoder never runs it'
-    return {f'{part}/encoder.fc.{p}': reason
-            for part in ('encoder', 'pose_encoder') for p in ('weight', 'bias')}
 
 
 def build_key_map(depth_arch: str = 'resnet18', pose_arch: str = 'resnet18',

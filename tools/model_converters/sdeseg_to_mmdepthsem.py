@@ -45,12 +45,11 @@ from torch import Tensor
 
 from mmdepthsem.utils.monodepth_conversion import (MONODEPTH2_MEAN, MONODEPTH2_STD,
                                                    ConversionError, Rule,
-                                                   convert_state_dict,
+                                                   convert_state_dict, dropped_keys,
                                                    format_cfg_option, infer_resnet,
                                                    load_state_files,
-                                                   pose_decoder_key_map,
-                                                   resnet_key_map, resnet_widths,
-                                                   target_shapes)
+                                                   pose_decoder_key_map, resnet_key_map,
+                                                   resnet_widths, target_shapes)
 
 __all__ = [
     'ConversionError', 'Rule', 'load_official_folder', 'depth_decoder_order',
@@ -202,13 +201,6 @@ def infer_scales(tensors: Dict[str, Tensor]) -> List[int]:
                               'SDE-Seg DepthDecoder with intermediate_aspp')
     return list(range(count))
 
-
-def dropped_keys() -> Dict[str, str]:
-    """Official tensors deliberately left out, with the reason (only present in an
-    ``--encoder-from-imagenet`` file; the trainer saved the encoders without it)."""
-    reason = 'ImageNet classifier of torchvision ResNet; ResnetEncoder never runs it'
-    return {f'{part}/encoder.fc.{p}': reason
-            for part in ('encoder', 'pose_encoder') for p in ('weight', 'bias')}
 
 
 def build_key_map(depth_arch: str = 'resnet101', pose_arch: str = 'resnet18',
