@@ -13,11 +13,11 @@ PYTEST_ARGS ?=
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
 	@echo "make data     - render the embedded synthetic data (NYU, KITTI, Cityscapes formats)"
-	@echo "make data-dss - also render the DSS demo's stage-1 rooms (100 rooms, seed 1)"
+	@echo "make data-dss - also render the DSS demo's stage-1 rooms (100, seed 1) and test rooms (40, seed 2)"
 	@echo "make demo     - train + evaluate the multi-task demo on embedded synthetic data"
 	@echo "make test     - run the whole test suite"
 	@echo "make demo-selfsup - Monodepth2 vs FSRE on the synthetic drives (~20 min on 2 cores)"
-	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms (~35 min)"
+	@echo "make demo-dss - DSS vs its two baselines, 3 seeds, on synthetic rooms (~40 min)"
 	@echo "make demo-sgre - SGRE vs Monodepth2, +SEEM, +SA on the synthetic drives (~30 min)"
 	@echo "make demo-sosd - MTL vs SOSD-Net vs ESOSD-Net on the synthetic rooms (~15 min)"
 	@echo "make demo-sdeseg - SDE-Seg: SDE pretraining, transfer, labelled-only vs"
@@ -51,13 +51,20 @@ demo-selfsup: data
 		--baseline $(SELFSUP_BASELINE) $(SELFSUP_DIR)/monodepth2 \
 		--seg-config configs/fsre/resnet18_synthetic_kitti_semantics.py
 
-# DSS demo's stage 1 (the ADE20K pre-training's analogue): 100 rooms of another seed
+# DSS demo's stage 1 (the ADE20K pre-training's analogue): 100 rooms of another seed;
+# its evaluation rooms: 40 rooms of a third seed, every frame listed in all.txt
 DSS_STAGE1_ROOMS := data/synthetic_rooms_stage1
+DSS_EVAL_ROOMS := data/synthetic_rooms_eval
 
 data-dss: data
 	@$(RUN) tools/dataset_converters/generate_synthetic.py nyu --out $(DSS_STAGE1_ROOMS) \
 		--seed 1 --sequences 100 --frames 4
 	@$(call convert_nyu,$(DSS_STAGE1_ROOMS))
+	@$(RUN) tools/dataset_converters/generate_synthetic.py nyu --out $(DSS_EVAL_ROOMS) \
+		--seed 2 --sequences 40 --frames 5
+	@$(call convert_nyu,$(DSS_EVAL_ROOMS))
+	@cat $(DSS_EVAL_ROOMS)/nyu_converted/train.txt $(DSS_EVAL_ROOMS)/nyu_converted/test.txt \
+		> $(DSS_EVAL_ROOMS)/nyu_converted/all.txt
 
 demo-dss: data-dss
 	@$(RUN) demo/dss_ablation_report.py --work-dir work_dirs/demo_dss
