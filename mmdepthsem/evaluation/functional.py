@@ -7,6 +7,10 @@ so the metric class, analysis tools and tests share one implementation.
 The conventions follow ``docs/data_conventions.md`` and ``/work/shared/DATA_FORMATS.md``:
 depth is in metres, ``0`` (and any non-finite value) in the ground truth means invalid,
 and a pixel is evaluated when ``min_depth < gt <= max_depth`` and it lies inside the crop.
+Monodepth2's ``evaluate_depth.py`` (which produced the KITTI tables of Monodepth2, FSRE
+and SGRE) differs in two places, both options here: it keeps ``gt < max_depth``
+(``strict_max_depth``), and it resizes the predicted *disparity* to the ground truth's
+size before inverting it (``resize_as='disparity'``).
 
 Metric definitions (``d`` prediction, ``d*`` ground truth, ``g = log d - log d*``, means
 over the valid pixels)::
@@ -114,7 +118,8 @@ def eval_crop_box(height: int, width: int,
 def depth_eval_mask(gt: Tensor,
                     min_depth: float,
                     max_depth: float,
-                    crop: CropType = None) -> Tensor:
+                    crop: CropType = None,
+                    strict_max_depth: bool = False) -> Tensor:
     """The pixels of one ground-truth depth map that take part in the evaluation.
 
     Args:
@@ -123,12 +128,15 @@ def depth_eval_mask(gt: Tensor,
         min_depth: Pixels with ``gt <= min_depth`` are excluded (metres).
         max_depth: Pixels with ``gt > max_depth`` are excluded (metres).
         crop: Evaluation crop, see :func:`eval_crop_box`.
+        strict_max_depth: Exclude ``gt == max_depth`` too (``gt < max_depth``, as
+            Monodepth2's evaluation).
 
     Returns:
         Bool tensor of ``gt``'s shape.
     """
     height, width = gt.shape[-2:]
-    mask = torch.isfinite(gt) & (gt > min_depth) & (gt <= max_depth)
+    below_max = gt < max_depth if strict_max_depth else gt <= max_depth
+    mask = torch.isfinite(gt) & (gt > min_depth) & below_max
     if crop is not None:
         top, bottom, left, right = eval_crop_box(height, width, crop)
         in_crop = torch.zeros_like(mask)
@@ -137,19 +145,36 @@ def depth_eval_mask(gt: Tensor,
     return mask
 
 
-def resize_depth(depth: Tensor, size: Tuple[int, int]) -> Tensor:
+#: What a prediction is resized as before it is compared with the ground truth.
+RESIZE_MODES = ('depth', 'disparity')
+
+
+def resize_depth(depth: Tensor, size: Tuple[int, int],
+                 resize_as: str = 'depth') -> Tensor:
     """Bilinearly resize a depth map (``align_corners=False``).
 
+    With ``resize_as='disparity'`` the map is inverted, resized and inverted back:
+    ``1 / resize(1 / d)``, as Monodepth2's evaluation resizes the network's disparity
+    (``cv2.resize``, whose bilinear float interpolation is the same half-pixel-centre
+    rule) and only then takes ``depth = 1 / disparity``.
+
     Args:
-        depth: ``(H, W)`` or ``(1, H, W)`` metres.
+        depth: ``(H, W)`` or ``(1, H, W)`` metres (positive for ``'disparity'``).
         size: Target ``(H', W')``.
+        resize_as: ``'depth'`` or ``'disparity'``.
 
     Returns:
         The resized map, ``(H', W')`` or ``(1, H', W')`` like the input.
     """
+    if resize_as not in RESIZE_MODES:
+        raise ValueError(f'resize_as must be one of {RESIZE_MODES}, got {resize_as!r}')
     squeeze = depth.dim() == 2
     x = depth.reshape(1, 1, *depth.shape[-2:]).float()
+    if resize_as == 'disparity':
+        x = 1.0 / x
     x = F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=False)
+    if resize_as == 'disparity':
+        x = 1.0 / x
     return x[0, 0] if squeeze else x[0]
 
 
@@ -267,11 +292,14 @@ def prepare_depth_pair(pred: Tensor,
                        min_depth: float,
                        max_depth: float,
                        crop: CropType = None,
-                       median_scaling: bool = False
+                       median_scaling: bool = False,
+                       resize_as: str = 'depth',
+                       strict_max_depth: bool = False
                        ) -> Tuple[Tensor, Tensor, Optional[float]]:
     """Select, scale and clamp the pixels of one image that the metrics are computed on.
 
-    Steps: resize ``pred`` bilinearly to ``gt``'s size when they differ; keep the pixels
+    Steps: resize ``pred`` bilinearly to ``gt``'s size when they differ (as depth or
+    as disparity, :func:`resize_depth`); keep the pixels
     of :func:`depth_eval_mask`; with ``median_scaling`` multiply ``pred`` by
     ``median(gt) / median(pred)`` over those pixels; clamp ``pred`` to
     ``[min_depth, max_depth]``.
@@ -280,9 +308,12 @@ def prepare_depth_pair(pred: Tensor,
         pred: Predicted depth ``(H', W')`` or ``(1, H', W')``, metres (or up to scale).
         gt: Ground-truth depth ``(H, W)`` or ``(1, H, W)``, metres, ``0`` = invalid.
         min_depth: Lower bound of the evaluated range (metres, exclusive for ``gt``).
-        max_depth: Upper bound of the evaluated range (metres, inclusive for ``gt``).
+        max_depth: Upper bound of the evaluated range (metres, inclusive for ``gt``
+            unless ``strict_max_depth``).
         crop: Evaluation crop, see :func:`eval_crop_box`.
         median_scaling: Apply per-image median scaling.
+        resize_as: ``'depth'`` or ``'disparity'`` (Monodepth2's evaluation).
+        strict_max_depth: Keep ``gt < max_depth`` only (Monodepth2's evaluation).
 
     Returns:
         ``(pred_valid, gt_valid, ratio)``: 1-D float64 tensors of the valid pixels (empty
@@ -296,8 +327,8 @@ def prepare_depth_pair(pred: Tensor,
     gt = gt.reshape(gt.shape[-2:])
     pred = pred.reshape(pred.shape[-2:])
     if pred.shape != gt.shape:
-        pred = resize_depth(pred, tuple(gt.shape))
-    mask = depth_eval_mask(gt, min_depth, max_depth, crop)
+        pred = resize_depth(pred, tuple(gt.shape), resize_as)
+    mask = depth_eval_mask(gt, min_depth, max_depth, crop, strict_max_depth)
     pred_valid = pred[mask].double()
     gt_valid = gt[mask].double()
     if pred_valid.numel() == 0:
@@ -321,15 +352,19 @@ def compute_depth_metrics(pred: Tensor,
                           max_depth: float,
                           crop: CropType = None,
                           median_scaling: bool = False,
-                          metrics: Sequence[str] = DEPTH_METRICS
+                          metrics: Sequence[str] = DEPTH_METRICS,
+                          resize_as: str = 'depth',
+                          strict_max_depth: bool = False
                           ) -> Optional[Dict[str, float]]:
-    """All depth metrics of one image (see :func:`prepare_depth_pair` for the steps).
+    """All depth metrics of one image (see :func:`prepare_depth_pair` for the steps
+    and the arguments).
 
     Returns:
         ``{name: value}``, or ``None`` when the image has no valid pixel.
     """
     pred_valid, gt_valid, _ = prepare_depth_pair(pred, gt, min_depth, max_depth, crop,
-                                                 median_scaling)
+                                                 median_scaling, resize_as,
+                                                 strict_max_depth)
     if gt_valid.numel() == 0:
         return None
     return depth_metrics_from_sums(depth_error_sums(pred_valid, gt_valid), metrics)

@@ -13,8 +13,10 @@ map's first colour) to ``--max-rel`` and above (its last colour); pixels that ar
 evaluated are black. The depth panels share the ground truth's valid range.
 
 The prediction is treated exactly as the config's ``DepthMetric`` (first one in
-``test_evaluator``) treats it: resized bilinearly to the ground truth's size, the
-evaluated pixels are ``min_depth < d* <= max_depth`` inside the metric's ``crop``,
+``test_evaluator``) treats it: resized bilinearly to the ground truth's size (as depth
+or as disparity, the metric's ``resize_as``), the evaluated pixels are
+``min_depth < d* <= max_depth`` (``< max_depth`` with ``strict_max_depth``) inside the
+metric's ``crop``,
 with ``median_scaling`` the prediction is multiplied by ``median(d*) / median(d)``
 over those pixels, and it is clamped to ``[min_depth, max_depth]`` (the helpers of
 :mod:`mmdepthsem.evaluation.functional`). The mean of the error panel over its
@@ -48,7 +50,8 @@ from mmdepthsem.visualization.error_map import abs_rel_error, abs_rel_error_map
 
 #: Evaluation settings used when the config has no DepthMetric.
 DEFAULT_SETTINGS = dict(min_depth=0.0, max_depth=math.inf, crop=None,
-                        median_scaling=False, pred_key='pred_depth_map',
+                        median_scaling=False, resize_as='depth',
+                        strict_max_depth=False, pred_key='pred_depth_map',
                         gt_key='gt_depth_map', clamp=False)
 
 
@@ -79,8 +82,8 @@ def build_model(cfg: Config, checkpoint: Optional[str], device: str = 'cpu'
 
 
 def depth_metric_settings(cfg: Config) -> Dict:
-    """``min_depth``, ``max_depth``, ``crop``, ``median_scaling``, ``pred_key``,
-    ``gt_key`` and ``clamp`` of the first ``DepthMetric`` in ``cfg.test_evaluator``;
+    """``min_depth``, ``max_depth``, ``crop``, ``median_scaling``, ``resize_as``,
+    ``strict_max_depth``, ``pred_key``, ``gt_key`` and ``clamp`` of the first ``DepthMetric`` in ``cfg.test_evaluator``;
     :data:`DEFAULT_SETTINGS` without one."""
     evaluator = cfg.get('test_evaluator') or []
     if isinstance(evaluator, dict):
@@ -93,13 +96,16 @@ def depth_metric_settings(cfg: Config) -> Dict:
                         max_depth=float(entry['max_depth']),
                         crop=entry.get('crop'),
                         median_scaling=bool(entry.get('median_scaling', False)),
+                        resize_as=entry.get('resize_as', 'depth'),
+                        strict_max_depth=bool(entry.get('strict_max_depth', False)),
                         pred_key=entry.get('pred_key', 'pred_depth_map'),
                         gt_key=entry.get('gt_key', 'gt_depth_map'), clamp=True)
     return dict(DEFAULT_SETTINGS)
 
 
 def evaluated_prediction(pred: Tensor, gt: Tensor, min_depth: float, max_depth: float,
-                         crop=None, median_scaling: bool = False, clamp: bool = True
+                         crop=None, median_scaling: bool = False, clamp: bool = True,
+                         resize_as: str = 'depth', strict_max_depth: bool = False
                          ) -> Tuple[Tensor, Tensor, Optional[float]]:
     """The prediction as the depth metric scores it, as a full map.
 
@@ -108,6 +114,7 @@ def evaluated_prediction(pred: Tensor, gt: Tensor, min_depth: float, max_depth: 
         gt: Ground-truth depth ``(H, W)`` or ``(1, H, W)``, ``0`` = invalid.
         min_depth, max_depth, crop, median_scaling: As for ``DepthMetric``.
         clamp: Clamp the prediction to ``[min_depth, max_depth]``.
+        resize_as, strict_max_depth: As for ``DepthMetric``.
 
     Returns:
         ``(pred, mask, ratio)``: the ``(H, W)`` float64 prediction (resized,
@@ -118,9 +125,9 @@ def evaluated_prediction(pred: Tensor, gt: Tensor, min_depth: float, max_depth: 
     gt = gt.reshape(gt.shape[-2:]).cpu()
     pred = pred.reshape(pred.shape[-2:]).cpu()
     if pred.shape != gt.shape:
-        pred = resize_depth(pred, tuple(gt.shape))
+        pred = resize_depth(pred, tuple(gt.shape), resize_as)
     pred = pred.double()
-    mask = depth_eval_mask(gt, min_depth, max_depth, crop)
+    mask = depth_eval_mask(gt, min_depth, max_depth, crop, strict_max_depth)
     ratio = None
     if median_scaling and mask.any():
         ratio = median_scaling_ratio(pred[mask], gt[mask].double())
@@ -204,7 +211,8 @@ def write_error_maps(model: nn.Module, loader, settings: Dict, out_dir: str,
     rows: List[Dict] = []
     used: set = set()
     keys = {k: settings[k] for k in ('min_depth', 'max_depth', 'crop',
-                                     'median_scaling', 'clamp')}
+                                     'median_scaling', 'clamp', 'resize_as',
+                                     'strict_max_depth')}
     with torch.no_grad():
         for batch in loader:
             samples = model.test_step(batch)
@@ -257,8 +265,9 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict]:
                             args.cmap, args.num)
     csv_path = osp.join(args.out_dir, 'abs_rel.csv')
     write_csv(rows, csv_path)
+    close = ')' if settings['strict_max_depth'] else ']'
     print(f'evaluated like DepthMetric: depth in ({settings["min_depth"]:g}, '
-          f'{settings["max_depth"]:g}], crop {settings["crop"]!r}, median scaling '
+          f'{settings["max_depth"]:g}{close}, crop {settings["crop"]!r}, median scaling '
           f'{"on" if settings["median_scaling"] else "off"}')
     scored = sorted((r for r in rows if not math.isnan(r['abs_rel'])),
                     key=lambda r: -r['abs_rel'])

@@ -5,7 +5,14 @@
 # every frame. Offline pseudo-labels (19 Cityscapes train ids) under
 # <data_root>/pseudo_labels/cityscapes/ feed the semantic decoder
 # (tools/generate_pseudo_labels.py). Evaluation: Eigen test frames, velodyne ground
-# truth at full resolution, Garg crop, 80 m cap, per-image median scaling.
+# truth at full resolution, Garg crop, 80 m cap, per-image median scaling, as
+# Monodepth2's evaluate_depth.py (used by FSRE and SGRE too) computes them: the
+# predicted disparity is resized to the ground truth's size and then inverted
+# (resize_as='disparity'), and only gt < 80 m is kept (strict_max_depth=True);
+# resize_as='depth' / strict_max_depth=False is the option.
+kitti_eval_protocol = dict(crop='kitti_garg', min_depth=1e-3, max_depth=80.0,
+                           median_scaling=True, resize_as='disparity',
+                           strict_max_depth=True)
 dataset_type = 'KITTIRawDataset'
 data_root = 'data/kitti_raw'
 image_scale = (640, 192)  # (W, H)
@@ -54,6 +61,5 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='DepthMetric', crop='kitti_garg', min_depth=1e-3,
-                      max_depth=80.0, median_scaling=True)]
+val_evaluator = [dict(type='DepthMetric', **kitti_eval_protocol)]
 test_evaluator = val_evaluator

@@ -17,6 +17,8 @@ model = dict(
     smoothness_loss={{_base_.model.smoothness_loss}},
     frame_ids=(-1, 1),
     scales=(0, 1, 2, 3),
+    scale_weighting={{_base_.model.scale_weighting}},
+    align_corners={{_base_.model.align_corners}},
     min_depth=0.1,
     max_depth=100.0)
 custom_hooks = [dict(type='RandomStateHook'), dict(type='SkippedSampleReportHook')]

@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmdepthsem.registry import METRICS
-from ..functional import (DEPTH_METRICS, CropType, depth_error_sums,
+from ..functional import (DEPTH_METRICS, RESIZE_MODES, CropType, depth_error_sums,
                           depth_eval_mask, depth_metrics_from_sums, eval_crop_box,
                           prepare_depth_pair, sum_error_sums)
 
@@ -34,8 +34,10 @@ class DepthMetric(BaseMetric):
     """Depth estimation metrics of the Eigen/KITTI/NYU literature.
 
     For each image: the prediction is resized bilinearly to the ground truth's size when
-    the two differ (ground truth stays at its original resolution); pixels with
-    ``min_depth < gt <= max_depth`` (finite) inside the evaluation crop are kept; with
+    the two differ (ground truth stays at its original resolution; ``resize_as``
+    chooses whether depth or disparity is interpolated); pixels with
+    ``min_depth < gt <= max_depth`` (``< max_depth`` with ``strict_max_depth``, finite)
+    inside the evaluation crop are kept; with
     ``median_scaling`` the prediction is multiplied by ``median(gt) / median(pred)`` over
     those pixels; the prediction is clamped to ``[min_depth, max_depth]``; and the error
     sums of :func:`~mmdepthsem.evaluation.functional.depth_error_sums` are stored. An
@@ -79,6 +81,13 @@ class DepthMetric(BaseMetric):
             ``(top, bottom, left, right)`` tuple of fractions; see
             :func:`~mmdepthsem.evaluation.functional.eval_crop_box`.
         median_scaling: Per-image median scaling, for predictions known up to scale.
+        resize_as: ``'depth'`` (default) interpolates the predicted depth to the
+            ground truth's size; ``'disparity'`` interpolates ``1 / depth`` and inverts
+            the result, as Monodepth2's ``evaluate_depth.py`` (the KITTI protocol of
+            Monodepth2, FSRE and SGRE) resizes the network's disparity.
+        strict_max_depth: Keep ``gt < max_depth`` instead of ``gt <= max_depth``
+            (Monodepth2's ``evaluate_depth.py``); it matters where the ground truth
+            holds values of exactly ``max_depth``.
         average: ``'image'`` or ``'pixel'``.
         metrics: Names to report, a subset of :data:`DEPTH_METRICS`; ``None`` for all.
         pred_key: Data-sample field of the prediction, ``(1, H, W)`` metres.
@@ -108,6 +117,8 @@ class DepthMetric(BaseMetric):
                  min_depth: float = 1e-3,
                  crop: CropType = None,
                  median_scaling: bool = False,
+                 resize_as: str = 'depth',
+                 strict_max_depth: bool = False,
                  average: str = 'image',
                  metrics: Optional[Sequence[str]] = None,
                  pred_key: str = 'pred_depth_map',
@@ -137,12 +148,17 @@ class DepthMetric(BaseMetric):
             raise ValueError(f'DepthMetric got unknown metric name(s) {unknown}; valid '
                              f'names are {list(DEPTH_METRICS)}.')
         eval_crop_box(480, 640, crop)  # fails early on a bad crop
+        if resize_as not in RESIZE_MODES:
+            raise ValueError(f'DepthMetric resize_as={resize_as!r} is not one of '
+                             f'{list(RESIZE_MODES)}.')
         if class_names is not None:
             class_names = self._check_class_names(class_names)
         self.max_depth = float(max_depth)
         self.min_depth = float(min_depth)
         self.crop = crop
         self.median_scaling = median_scaling
+        self.resize_as = resize_as
+        self.strict_max_depth = bool(strict_max_depth)
         self.average = average
         self.metrics: List[str] = list(metrics)
         self.pred_key = pred_key
@@ -150,6 +166,11 @@ class DepthMetric(BaseMetric):
         self.class_key = class_key
         self.class_names = class_names
         self.ignore_index = int(ignore_index)
+
+    def _range(self) -> str:
+        """The evaluated ground-truth interval, e.g. ``(0.001, 80.0)``."""
+        close = ')' if self.strict_max_depth else ']'
+        return f'({self.min_depth}, {self.max_depth}{close}'
 
     @staticmethod
     def _check_class_names(names: Sequence[str]) -> List[str]:
@@ -226,7 +247,8 @@ class DepthMetric(BaseMetric):
             try:
                 pred, gt, ratio = prepare_depth_pair(
                     data_sample[self.pred_key]['data'], data_sample[self.gt_key]['data'],
-                    self.min_depth, self.max_depth, self.crop, self.median_scaling)
+                    self.min_depth, self.max_depth, self.crop, self.median_scaling,
+                    self.resize_as, self.strict_max_depth)
             except ValueError as error:
                 raise ValueError(f'{img_path or "image"}: {error}') from error
             if gt.numel() == 0:
@@ -238,7 +260,8 @@ class DepthMetric(BaseMetric):
             if labels is not None:
                 # prepare_depth_pair keeps the pixels of this same mask, in this order.
                 mask = depth_eval_mask(gt_map.reshape(labels.shape).cpu(),
-                                       self.min_depth, self.max_depth, self.crop)
+                                       self.min_depth, self.max_depth, self.crop,
+                                       self.strict_max_depth)
                 ids = labels[mask]
                 keep = ids != self.ignore_index
                 abs_rel = ((pred - gt).abs() / gt).cpu()[keep].numpy()
@@ -264,14 +287,14 @@ class DepthMetric(BaseMetric):
         if skipped:
             shown = ', '.join(str(r.get('img_path')) for r in skipped[:5])
             message = (f'DepthMetric skipped {len(skipped)} of {len(results)} images '
-                       f'with no ground-truth depth in ({self.min_depth}, '
-                       f'{self.max_depth}] m inside crop {self.crop!r}: {shown}'
+                       f'with no ground-truth depth in {self._range()} m inside '
+                       f'crop {self.crop!r}: {shown}'
                        f'{", ..." if len(skipped) > 5 else ""}')
             _warn(message, logger)
         if not valid:
             raise ValueError(
                 f'DepthMetric: none of the {len(results)} images has a valid '
-                f'ground-truth pixel in ({self.min_depth}, {self.max_depth}] m inside '
+                f'ground-truth pixel in {self._range()} m inside '
                 f'crop {self.crop!r}; check the depth units, max_depth and the crop.')
 
         if self.average == 'pixel':
@@ -306,7 +329,7 @@ class DepthMetric(BaseMetric):
             table.add_column(name, [round(value, 4)])
         print_log(
             f'depth results over {len(valid)} images ({self.average} average, crop '
-            f'{self.crop!r}, range ({self.min_depth}, {self.max_depth}] m'
+            f'{self.crop!r}, range {self._range()} m'
             f'{", median scaling" if self.median_scaling else ""}):', logger=logger)
         print_log('\n' + table.get_string(), logger=logger)
         return metrics

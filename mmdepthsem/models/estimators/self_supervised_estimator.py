@@ -13,6 +13,38 @@ from ..utils.camera_geometry import disp_to_depth, warp_frame
 from .base_estimator import BaseDepthSemEstimator, SampleList
 from .multitask_estimator import attach_predictions
 
+#: How the per-scale self-supervised terms are combined (``scale_weighting``).
+SCALE_WEIGHTINGS = ('mean', 'halving')
+
+
+def combine_scale_losses(losses: Sequence[Tensor], scales: Sequence[int],
+                         weighting: str = 'mean',
+                         halve: bool = True) -> Tensor:
+    """One loss from its per-scale values.
+
+    Args:
+        losses: Scalar loss of each scale, in the order of ``scales``.
+        scales: Output scale ``s`` (stride ``2^s``) of each value.
+        weighting: ``'mean'``: ``mean_s l_s``; ``'halving'``: a sum over scales,
+            ``Σ_s l_s / 2^s`` (``halve=True``) or ``Σ_s l_s`` (for values already
+            weighted ``1 / 2^s``, such as the smoothness terms).
+        halve: Apply the ``1 / 2^s`` factor in ``'halving'``.
+
+    Returns:
+        Scalar tensor.
+    """
+    if weighting not in SCALE_WEIGHTINGS:
+        raise ValueError(f'scale weighting must be one of {SCALE_WEIGHTINGS}, got '
+                         f'{weighting!r}')
+    if len(losses) != len(scales) or not losses:
+        raise ValueError(f'{len(losses)} per-scale losses for scales {tuple(scales)}')
+    stacked = torch.stack(list(losses))
+    if weighting == 'mean':
+        return stacked.mean()
+    if halve:
+        stacked = stacked / stacked.new_tensor([2.0**s for s in scales])
+    return stacked.sum()
+
 
 @MODELS.register_module()
 class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
@@ -34,10 +66,16 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
     to ``[0, 1]`` with the data preprocessor's mean/std. ``intrinsics`` (pixels of
     the network input) come from the dataset and follow every resize and crop.
 
-    Losses (keys): ``loss_photometric`` (mean over scales), ``loss_smooth`` (mean
-    over scales of β/2^s-weighted smoothness), ``loss_sem`` (γ-weighted
-    cross-entropy); logged, not optimised: ``automask_ratio`` (share of pixels where a
-    warped source beat the identity).
+    Losses (keys): ``loss_photometric``, ``loss_smooth`` (β/2^s-weighted
+    smoothness), ``loss_sem`` (γ-weighted cross-entropy); logged, not optimised:
+    ``automask_ratio`` (share of pixels where a warped source beat the identity).
+    The photometric and smoothness terms of the scales are combined by
+    ``scale_weighting``:
+
+    - ``'mean'`` (Monodepth2's release and the FSRE paper's text):
+      ``L_p = mean_s pe_s`` and ``L_sm = mean_s β/2^s · sm_s``;
+    - ``'halving'`` (FSRE's release): ``L_p = Σ_s pe_s / 2^s`` and
+      ``L_sm = Σ_s β/2^s · sm_s``.
 
     The training forward is split into the profiler ranges ``selfsup/depth``
     (encoder, decoders, cross-task modules), ``selfsup/pose``, ``selfsup/warp`` and
@@ -71,6 +109,11 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
         frame_ids: Offsets of the source frames, in the order of the samples'
             ``frames`` (metainfo ``frame_ids``).
         scales: Decoder scales that contribute to the loss.
+        scale_weighting: ``'mean'`` or ``'halving'``, how the per-scale photometric
+            and smoothness terms are combined (see above).
+        align_corners: ``grid_sample`` flag of the view synthesis
+            (:func:`~mmdepthsem.models.utils.warp_frame`): ``True`` as FSRE's
+            release, ``False`` as Monodepth2's.
         min_depth: Depth at disparity 1, metres (0.1).
         max_depth: Depth at disparity 0, metres (100).
         data_preprocessor: :class:`DepthSemDataPreProcessor` config.
@@ -92,6 +135,8 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                  triplet_blocks: Sequence[int] = (3, 2, 1),
                  frame_ids: Sequence[int] = (-1, 1),
                  scales: Sequence[int] = (0, 1, 2, 3),
+                 scale_weighting: str = 'mean',
+                 align_corners: bool = True,
                  min_depth: float = 0.1,
                  max_depth: float = 100.0,
                  data_preprocessor: Optional[dict] = None,
@@ -120,6 +165,11 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             raise ValueError('SelfSupervisedDepthEstimator: frame_ids are the '
                              f'source offsets (non-zero), got {frame_ids}')
         self.scales = tuple(scales)
+        if scale_weighting not in SCALE_WEIGHTINGS:
+            raise ValueError(f'SelfSupervisedDepthEstimator: scale_weighting must be '
+                             f'one of {SCALE_WEIGHTINGS}, got {scale_weighting!r}')
+        self.scale_weighting = scale_weighting
+        self.align_corners = bool(align_corners)
         if not 0 < min_depth < max_depth:
             raise ValueError(f'min_depth {min_depth} must be in (0, max_depth '
                              f'{max_depth})')
@@ -222,7 +272,8 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                                      align_corners=False)
                 _, depth = disp_to_depth(full, self.min_depth, self.max_depth)
                 warped = torch.stack([
-                    warp_frame(sources[:, n], depth, intrinsics, pose)[0]
+                    warp_frame(sources[:, n], depth, intrinsics, pose,
+                               align_corners=self.align_corners)[0]
                     for n, pose in enumerate(poses)], dim=1)
             with record_function('selfsup/loss'):
                 loss_map, mask = self.photometric_loss.loss_map(
@@ -233,10 +284,12 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                                               mode='bilinear', align_corners=False)
                 smooth.append(self.smoothness_loss(disp, scaled_target, scale))
         with record_function('selfsup/loss'):
+            # the smoothness module already weights scale s by beta / 2^s
             return {
                 'loss_photometric': self.photometric_loss.loss_weight *
-                torch.stack(photometric).mean(),
-                'loss_smooth': torch.stack(smooth).mean(),
+                combine_scale_losses(photometric, self.scales, self.scale_weighting),
+                'loss_smooth': combine_scale_losses(smooth, self.scales,
+                                                    self.scale_weighting, halve=False),
                 'automask_ratio': torch.stack(automask).mean().detach(),
             }
 

@@ -9,10 +9,13 @@ the target view.
 Conventions (``docs/data_conventions.md``): intrinsics are ``(B, 3, 3)`` matrices in
 pixels of the current image size; integer pixel indices are pixel **centres**, so the
 pixel grid is ``u = 0 .. W-1``, ``v = 0 .. H-1``. Sampling coordinates are normalised
-with ``x_n = 2 u / (W - 1) - 1`` and used with ``grid_sample(align_corners=True)``,
-which maps ``-1`` and ``+1`` to the centres of the first and last pixels. (Monodepth2
-normalises the same way but, on PyTorch >= 1.3, samples with the default
-``align_corners=False`` — a sub-pixel offset this module does not reproduce.)
+with ``x_n = 2 u / (W - 1) - 1``. With ``grid_sample(align_corners=True)`` (the default
+here, and FSRE's released code) ``-1`` and ``+1`` are the centres of the first and last
+pixels, so a projected pixel centre is sampled exactly there. Monodepth2's released code
+normalises the same way but samples with ``align_corners=False`` (the PyTorch >= 1.3
+default), which reads pixel ``u · W / (W - 1) - 1/2`` instead of ``u``: a sub-pixel
+stretch about the image centre that its published numbers include. ``warp_frame`` takes
+either (``align_corners``); the Monodepth2-family configs pick the released one.
 """
 from typing import Tuple, Union
 
@@ -21,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    'pixel_grid', 'backproject_depth', 'project_points', 'warp_frame',
+    'pixel_grid', 'backproject_depth', 'project_points', 'sampled_pixel', 'warp_frame',
     'pose_vec_to_matrix', 'disp_to_depth'
 ]
 
@@ -127,15 +130,36 @@ def project_points(points: Tensor, K: Tensor, T: Tensor, size: Tuple[int, int],
     return coords
 
 
+def sampled_pixel(coords: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Pixel coordinate that ``grid_sample`` reads for normalised ``coords``.
+
+    Args:
+        coords: Normalised coordinates (``x_n = 2 u / (size - 1) - 1`` from
+            :func:`project_points`), any shape.
+        size: Image width (for ``x``) or height (for ``y``) in pixels.
+        align_corners: The ``grid_sample`` flag the coordinates are used with.
+
+    Returns:
+        Pixel coordinates (centres at integers), shaped like ``coords``:
+        ``(x_n + 1)(size - 1) / 2`` with ``align_corners=True`` (that is ``u``),
+        ``((x_n + 1) size - 1) / 2`` with ``False``.
+    """
+    if align_corners:
+        return (coords + 1) * (size - 1) / 2
+    return ((coords + 1) * size - 1) / 2
+
+
 def warp_frame(source: Tensor, depth: Tensor, K: Tensor, T: Tensor,
-               padding_mode: str = 'border', eps: float = 1e-7
-               ) -> Tuple[Tensor, Tensor]:
+               padding_mode: str = 'border', eps: float = 1e-7,
+               align_corners: bool = True) -> Tuple[Tensor, Tensor]:
     """Synthesise the target view from a source frame (inverse warping).
 
     Every target pixel is back-projected with its depth, moved by ``T`` into the
     source camera, projected with ``K`` and the source is sampled bilinearly there
-    (``grid_sample``, ``align_corners=True``; ``padding_mode='border'`` as
-    Monodepth2). Both frames share the intrinsics ``K``.
+    (``grid_sample`` with ``padding_mode='border'`` as Monodepth2). Both frames share
+    the intrinsics ``K``. The sampling grid is normalised by ``W - 1`` / ``H - 1``
+    either way; ``align_corners`` only changes how ``grid_sample`` reads it (see the
+    module docstring).
 
     Args:
         source: ``(B, C, H, W)`` source image (or any feature map of the same size).
@@ -144,13 +168,16 @@ def warp_frame(source: Tensor, depth: Tensor, K: Tensor, T: Tensor,
         T: ``(B, 4, 4)`` transform from the target camera to the source camera.
         padding_mode: ``grid_sample`` padding for samples outside the source.
         eps: Smallest depth used in the perspective division, metres.
+        align_corners: ``True`` samples projected pixel ``u`` at ``u`` (FSRE's
+            release, the paper's eq. 1); ``False`` reproduces Monodepth2's release,
+            which samples ``u · W / (W - 1) - 1/2``.
 
     Returns:
         ``warped`` ``(B, C, H, W)`` and ``valid`` ``(B, 1, H, W)`` bool: the point
-        lies in front of the source camera (``z' > eps``) and projects inside the hull
-        of the source's pixel centres ``[0, W-1] × [0, H-1]``, where sampling needs no
-        padding. Monodepth2 uses no such mask; it is returned for callers that want
-        one.
+        lies in front of the source camera (``z' > eps``) and the pixel actually
+        sampled lies inside the hull of the source's pixel centres
+        ``[0, W-1] × [0, H-1]``, where sampling needs no padding. Monodepth2 uses no
+        such mask; it is returned for callers that want one.
     """
     if source.dim() != 4 or depth.dim() != 4 or source.shape[0] != depth.shape[0] \
             or source.shape[-2:] != depth.shape[-2:]:
@@ -163,9 +190,13 @@ def warp_frame(source: Tensor, depth: Tensor, K: Tensor, T: Tensor,
     grid, z = project_points(points, K, T, (height, width), eps=eps,
                              return_depth=True)
     warped = F.grid_sample(source, grid.to(source.dtype), mode='bilinear',
-                           padding_mode=padding_mode, align_corners=True)
-    inside = (grid.abs() <= 1 + 1e-6).all(dim=-1).unsqueeze(1)
-    return warped, inside & (z > eps)
+                           padding_mode=padding_mode, align_corners=align_corners)
+    u = sampled_pixel(grid[..., 0], width, align_corners)
+    v = sampled_pixel(grid[..., 1], height, align_corners)
+    tol = 1e-4
+    inside = (u >= -tol) & (u <= width - 1 + tol) & (v >= -tol) & \
+        (v <= height - 1 + tol)
+    return warped, inside.unsqueeze(1) & (z > eps)
 
 
 def pose_vec_to_matrix(axis_angle: Tensor, translation: Tensor,
