@@ -8,11 +8,13 @@ DEMO_CONFIG := configs/multitask/resnet18_synthetic_nyu.py
 DEMO_DIR    := work_dirs/demo
 PYTEST_ARGS ?=
 
-.PHONY: install test demo demo-selfsup demo-dss data-dss demo-sgre demo-sosd demo-sdeseg data clean help
+.PHONY: install test demo demo-selfsup demo-dss data-dss data-paper demo-sgre demo-sosd demo-sdeseg data clean help
 
 help:
 	@echo "make install  - create/reuse the tested environment and link it to .venv"
 	@echo "make data     - render the embedded synthetic data (NYU, KITTI, Cityscapes formats)"
+	@echo "make data-paper - the synthetic sets at the real datasets' image sizes, few frames"
+	@echo "                  (data/synthetic_paper, for benchmark_paper_configs.py)"
 	@echo "make data-dss - also render the DSS demo's stage-1 rooms (100, seed 1) and test rooms (40, seed 2)"
 	@echo "make demo     - train + evaluate the multi-task demo on embedded synthetic data"
 	@echo "make test     - run the whole test suite"
@@ -50,6 +52,15 @@ demo-selfsup: data
 	@$(RUN) demo/selfsup_report.py $(SELFSUP_METHOD) $(SELFSUP_DIR)/fsre \
 		--baseline $(SELFSUP_BASELINE) $(SELFSUP_DIR)/monodepth2 \
 		--seg-config configs/fsre/resnet18_synthetic_kitti_semantics.py
+
+# The real datasets' image sizes (NYU 480x640, KITTI 375x1242, Cityscapes 1024x2048,
+# GTA5, Synthia), a few frames each: tools/analysis_tools/benchmark_paper_configs.py
+PAPER_SYN := data/synthetic_paper
+
+data-paper: install
+	@$(RUN) tools/dataset_converters/generate_synthetic.py all --preset paper \
+		--out $(PAPER_SYN) --seed 0
+	@$(call convert_nyu,$(PAPER_SYN))
 
 # DSS demo's stage 1 (the ADE20K pre-training's analogue): 100 rooms of another seed;
 # its evaluation rooms: 40 rooms of a third seed, every frame listed in all.txt

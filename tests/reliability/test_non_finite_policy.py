@@ -281,6 +281,7 @@ def test_counters_survive_state_dict_and_plain_checkpoints_still_load(at_iter,
     assert (resumed.num_skips, resumed.consecutive_skips) == (0, 0)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='AMP needs a GPU')
 def test_amp_variant_skips_a_nan_loss(at_iter, warnings_seen, record_fault):
     model = tiny_model().cuda()

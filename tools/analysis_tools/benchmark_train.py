@@ -302,9 +302,18 @@ def peak_rss() -> int:
 def benchmark(cfg: Config, iters: int = 10, warmup: int = 2, device: str = 'cpu',
               batch_size: Optional[int] = None, amp: bool = False,
               amp_dtype: Optional[str] = None, channels_last: bool = False,
-              compile: bool = False, matmul_size: int = 2048, seed: int = 0
+              compile: bool = False, matmul_size: int = 2048, seed: int = 0,
+              batch: Optional[dict] = None, step_flops: Optional[int] = None
               ) -> dict:
     """Time ``train_step`` on one real batch of ``cfg``, interleaved with matmuls.
+
+    Args:
+        batch: A collated batch to time instead of the first one of the config's
+            training loader (``batch_size`` is then ignored), e.g. one whose
+            sample list was repeated to reach the paper's batch.
+        step_flops: The step's FLOPs when already counted (e.g. for the same
+            model and batch in another precision or memory layout); skips the
+            counting step, and no uncounted operators are listed.
 
     Returns:
         dict of the figures (times in s, memory in MiB, FLOPs and FLOP/s as
@@ -312,7 +321,7 @@ def benchmark(cfg: Config, iters: int = 10, warmup: int = 2, device: str = 'cpu'
     """
     register_all_modules()
     torch.manual_seed(seed)
-    batch = load_batch(cfg, batch_size)
+    batch = load_batch(cfg, batch_size) if batch is None else batch
     samples = count_samples(batch)
     model, optim_wrapper, amp_note = build_training(cfg, device, amp, amp_dtype,
                                                     channels_last)
@@ -359,9 +368,12 @@ def benchmark(cfg: Config, iters: int = 10, warmup: int = 2, device: str = 'cpu'
     cuda_peak = torch.cuda.max_memory_allocated(device) / MIB if on_cuda else None
 
     model.forward = eager_forward  # count on the eager graph: same arithmetic
-    data = copy.deepcopy(batch)
-    flops, uncounted = count_flops(lambda: model.train_step(data, optim_wrapper),
-                                   optim_wrapper)
+    if step_flops is None:
+        data = copy.deepcopy(batch)
+        flops, uncounted = count_flops(lambda: model.train_step(data, optim_wrapper),
+                                       optim_wrapper)
+    else:
+        flops, uncounted = int(step_flops), Counter()
 
     median = statistics.median(step_seconds)
     achieved = flops / median

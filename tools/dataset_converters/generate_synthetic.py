@@ -4,7 +4,8 @@ Command::
 
     python tools/dataset_converters/generate_synthetic.py \\
         {nyu,kitti,cityscapes,gta5,synthia,all} \\
-        --out data/synthetic --seed 0 [--preset {default,tiny}] [--height H --width W]
+        --out data/synthetic --seed 0 [--preset {default,tiny,paper}]
+        [--height H --width W]
         [--sequences N] [--frames N] [--workers N] [--force]
 
 Each dataset goes to ``<out>/<dataset>`` with a ``synthetic_manifest.json``; a folder made
@@ -12,7 +13,10 @@ with the same arguments and generator version is skipped in milliseconds. Size o
 apply to every selected dataset: ``--sequences`` is rooms (NYU), drives (KITTI) or
 snippets per train city (Cityscapes; val cities get half as many); ``--frames`` is frames
 per room (NYU) or per drive (KITTI); for GTA5 and Synthia ``--sequences`` is the number of
-images. The layouts are documented in the module docstrings of
+images. ``--preset paper`` renders each dataset at its real size (NYU 480x640, KITTI
+375x1242, Cityscapes 1024x2048, GTA5 1052x1914, Synthia 760x1280) with a few frames, for
+``tools/analysis_tools/benchmark_paper_configs.py``; the size options still apply on
+top of any preset. The layouts are documented in the module docstrings of
 ``mmdepthsem/datasets/synthetic/{nyu,kitti,cityscapes,gta5,synthia}_format.py``.
 """
 import argparse
@@ -20,12 +24,10 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from mmdepthsem.datasets.synthetic import (TINY_CONFIGS, generate_dataset,
-                                           override_config)
+from mmdepthsem.datasets.synthetic import PRESETS, generate_dataset, override_config
 from mmdepthsem.datasets.synthetic.generate import DATASETS
 
 DATASET_NAMES = tuple(DATASETS)
-DEFAULT_CONFIGS = {name: config for name, (config, _) in DATASETS.items()}
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -35,9 +37,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--preset',
-        choices=('default', 'tiny'),
+        choices=tuple(PRESETS),
         default='default',
-        help='set size to start from (tiny: a few frames, for tests)')
+        help='set size to start from (tiny: a few small frames, for tests; paper: '
+        "a few frames at each dataset's real image size, for benchmarks)")
     parser.add_argument('--height', type=int, help='image height in pixels')
     parser.add_argument('--width', type=int, help='image width in pixels')
     parser.add_argument(
@@ -58,7 +61,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def build_config(dataset: str, args: argparse.Namespace):
     """The dataset's config from the preset and the size options."""
-    base = TINY_CONFIGS[dataset] if args.preset == 'tiny' else DEFAULT_CONFIGS[dataset]
+    base = PRESETS[args.preset][dataset]
     size = dict(height=args.height, width=args.width)
     if dataset == 'nyu':
         count = dict(num_scenes=args.sequences, frames_per_scene=args.frames)

@@ -16,8 +16,9 @@ from .classes import (CITYSCAPES_CLASSES, CITYSCAPES_ID, NYU13_CLASS_NAMES,
 from .cityscapes_format import (CityscapesConfig, camera_matrices, cityscapes_camera,
                                 disparity_png, render_cityscapes_snippet,
                                 write_cityscapes)
-from .generate import (GENERATOR_VERSION, MANIFEST_NAME, TINY_CONFIGS, GenerateResult,
-                       generate_dataset, is_up_to_date, override_config)
+from .generate import (GENERATOR_VERSION, MANIFEST_NAME, PAPER_CONFIGS, PRESETS,
+                       TINY_CONFIGS, GenerateResult, generate_dataset, is_up_to_date,
+                       override_config)
 from .indoor import ROOM_TYPES, make_room_scene
 from .kitti_format import (KITTICalibration, KITTIConfig, KITTIFrame, drive_name,
                            kitti_calibration, kitti_drive, render_kitti_frame,
@@ -95,6 +96,8 @@ __all__ = [
     'GENERATOR_VERSION',
     'MANIFEST_NAME',
     'TINY_CONFIGS',
+    'PAPER_CONFIGS',
+    'PRESETS',
     'GenerateResult',
     'generate_dataset',
     'is_up_to_date',

@@ -60,6 +60,39 @@ TINY_CONFIGS: Dict[str, AnyConfig] = {
     SynthiaConfig(height=32, width=54, num_images=4),
 }
 
+#: The real datasets' image sizes with only a few frames (3-6 training samples and a
+#: few test samples each; ``benchmark_paper_configs.py`` repeats the sample list up
+#: to a paper config's per-GPU batch): NYU Depth V2 480 x 640, KITTI raw 375 x 1242,
+#: Cityscapes 1024 x 2048, GTA5 1052 x 1914 and SYNTHIA-RAND-CITYSCAPES 760 x 1280
+#: (height x width). Rendering all five takes about a minute on one core.
+PAPER_CONFIGS: Dict[str, AnyConfig] = {
+    'nyu':
+    NYUConfig(height=480, width=640, num_scenes=3, frames_per_scene=3, num_test_scenes=1),
+    'kitti':
+    KITTIConfig(
+        height=375, width=1242, num_drives=3, num_test_drives=1, frames_per_drive=5),
+    'cityscapes':
+    CityscapesConfig(
+        height=1024,
+        width=2048,
+        train_cities=('aachen', ),
+        val_cities=('frankfurt', ),
+        train_sequences_per_city=3,
+        val_sequences_per_city=1,
+        sequence_offsets=(-1, 0, 1)),
+    'gta5':
+    GTA5Config(height=1052, width=1914, num_images=4),
+    'synthia':
+    SynthiaConfig(height=760, width=1280, num_images=4),
+}
+
+#: Preset name -> per-dataset configs (``'default'`` is each dataset's own default).
+PRESETS: Dict[str, Dict[str, AnyConfig]] = {
+    'default': {name: config for name, (config, _) in DATASETS.items()},
+    'tiny': TINY_CONFIGS,
+    'paper': PAPER_CONFIGS,
+}
+
 
 @dataclass
 class GenerateResult:

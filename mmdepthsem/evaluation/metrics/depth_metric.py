@@ -112,6 +112,11 @@ class DepthMetric(BaseMetric):
         ...               median_scaling=True, class_key='gt_pseudo_sem_seg')
     """
 
+    #: Results keep their bare names (``abs_rel``, ...); an empty string tells
+    #: mmengine's ``BaseMetric`` so (it warns "The prefix is not set" for ``None``),
+    #: and ``prefix='depth'`` still gives ``depth/abs_rel``.
+    default_prefix: Optional[str] = ''
+
     def __init__(self,
                  max_depth: Optional[float] = None,
                  min_depth: float = 1e-3,

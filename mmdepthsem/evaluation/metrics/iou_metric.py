@@ -43,7 +43,8 @@ class IoUMetric(MMSegIoUMetric):
         collect_device: ``'cpu'`` or ``'gpu'``.
         output_dir: Write predictions as PNG files here (mmseg behaviour).
         format_only: Only write predictions, do not evaluate.
-        prefix: Prefix of the result keys.
+        prefix: Prefix of the result keys (``'iou'`` gives ``'iou/mIoU'``); ``None``
+            for the bare names.
 
     Example:
         >>> # Synthia: 16 training classes, mIoU over the usual 13.
@@ -52,6 +53,13 @@ class IoUMetric(MMSegIoUMetric):
         ...     'vegetation', 'sky', 'person', 'rider', 'car', 'bus', 'motorcycle',
         ...     'bicycle'])
     """
+
+    #: Results are reported under their bare names (``mIoU``, ``aAcc``, ...), which
+    #: the configs' ``save_best`` and the logs use. An empty string says so to
+    #: mmengine's ``BaseMetric``, which warns "The prefix is not set" for ``None``
+    #: and adds ``<prefix>/`` only for a non-empty prefix; ``prefix='iou'`` still
+    #: gives ``iou/mIoU``.
+    default_prefix: Optional[str] = ''
 
     def __init__(self,
                  eval_classes: Optional[Sequence[Union[int, str]]] = None,
