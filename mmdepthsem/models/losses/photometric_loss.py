@@ -177,9 +177,11 @@ class PhotometricReprojectionLoss(nn.Module):
     """Registered photometric loss: error per source, minimum, auto-mask, mean.
 
     ``loss = loss_weight · mean(min_n pe(I, Î_n))`` over all pixels, the minimum
-    including the identity errors when ``automask`` is on. Monodepth2 and FSRE average
-    this over 4 scales, each scale's disparity upsampled to full resolution before
-    warping; that loop belongs to the caller, which calls this module once per scale.
+    including the identity errors when ``automask`` is on. Monodepth2 averages this
+    over 4 scales and FSRE's released code sums it weighted ``1 / 2^s``, each scale's
+    disparity upsampled to full resolution before warping; that loop (and its
+    ``scale_weighting``) belongs to the caller, which calls this module once per
+    scale.
 
     Images must be in ``[0, 1]``: undo the data preprocessor's normalisation of
     ``img_clean`` / ``frames_clean`` first.
