@@ -21,6 +21,17 @@ ignored = {{_base_.synthia_ignored_label_map}}
 train_dataloader = dict(dataset=dict(
     labelled=dict(pipeline=[
         dict(type='LoadImageFromFile'),
+        dict(type='LoadNeighbourFrames'),
+        dict(type='LoadSemAnnotation', label_map=ignored),
+        dict(type='Resize', scale=(1024, 512), keep_ratio=False),
+        dict(type='RandomCrop', crop_size=(512, 512)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackDepthSemInputs'),
+    ]),
+    # the pool's labelled target images bring their labels, with the same ignores
+    unlabelled=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadNeighbourFrames'),
         dict(type='LoadSemAnnotation', label_map=ignored),
         dict(type='Resize', scale=(1024, 512), keep_ratio=False),
         dict(type='RandomCrop', crop_size=(512, 512)),

@@ -18,6 +18,7 @@ train_dataloader = dict(dataset=dict(
     ]),
     unlabelled=dict(pipeline=[
         dict(type='LoadImageFromFile'),
+        dict(type='LoadSemAnnotation'),  # kept for the pool's labelled images
         _depth,
         dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=False),
         dict(type='RandomCrop', crop_size={{_base_.crop_size}}),

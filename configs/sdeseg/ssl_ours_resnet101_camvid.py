@@ -16,7 +16,10 @@ model = dict(sem_decoder=dict(out_channels=11), unlabelled_loss='mix',
              depth_loss_weight=0.0, mix_depth='estimate')
 load_from = 'work_dirs/sdeseg_transfer_resnet101_camvid.pth'
 _depth = dict(type='LoadDepthEstimate', estimate_dir=estimate_dir)
+# DepthMix pairs from the pool G_A u G_U (docs/sdeseg.md): the unlabelled branch
+# loads every image's labels; SemiSupervisedDataset keeps those of the split only.
 train_dataloader = dict(dataset=dict(
+    mark_labelled=True,
     labelled=dict(pipeline=[
         dict(type='LoadImageFromFile'),
         dict(type='LoadSemAnnotation'),
@@ -26,8 +29,9 @@ train_dataloader = dict(dataset=dict(
         dict(type='RandomFlip', prob=0.5),
         dict(type='PackDepthSemInputs'),
     ]),
-    unlabelled=dict(pipeline=[
+    unlabelled=dict(with_seg=True, pipeline=[
         dict(type='LoadImageFromFile'),
+        dict(type='LoadSemAnnotation'),
         _depth,
         dict(type='Resize', scale={{_base_.image_scale}}, keep_ratio=False),
         dict(type='RandomCrop', crop_size={{_base_.crop_size}}),

@@ -436,7 +436,9 @@ def test_paper_schedule_parameter_groups():
     for group in optimizer.param_groups:
         for p in group['params']:
             group_of[id(p)] = group
-    expected_lr = dict(backbone=1e-3, depth_decoder=1e-3, sem_decoder=1e-2,
+    # the depth decoder at the base 1e-2 as the released experiments.py trains it
+    # (its 1e-3 is set but never handed to the optimiser; the paper says 1e-3)
+    expected_lr = dict(backbone=1e-3, depth_decoder=1e-2, sem_decoder=1e-2,
                        cross_task=1e-2, pose_net=1e-6)
     seen = set()
     for name, p in model.named_parameters():
@@ -542,7 +544,7 @@ def test_paper_resnet101_ssl_model_builds_and_runs():
     assert model.teacher.momentum == pytest.approx(0.01)
     assert model.confidence_threshold == pytest.approx(TAU)
     assert model.mixer.mixer.epsilon == pytest.approx(0.03)
-    assert model.mix_partner == 'labelled' and model.mix_depth == 'online'
+    assert model.mix_partner == 'pool' and model.mix_depth == 'online'
     assert model.sem_decoder.channels == (32, 64, 128, 256, 256)
     # the segmentation decoder is the depth decoder's architecture (transfer)
     depth_sd = model.depth_decoder.state_dict()

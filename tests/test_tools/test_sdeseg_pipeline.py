@@ -32,8 +32,8 @@ def small_options(root, split):
         f'train_dataloader.dataset.labelled.data_root={root}/cityscapes',
         f'train_dataloader.dataset.labelled.subset_file={split}',
         f'train_dataloader.dataset.unlabelled.data_root={root}/cityscapes',
-        'train_dataloader.dataset.labelled.pipeline.2.crop_size=[64,64]',
-        'train_dataloader.dataset.unlabelled.pipeline.2.crop_size=[64,64]',
+        'train_dataloader.dataset.labelled.pipeline.3.crop_size=[64,64]',
+        'train_dataloader.dataset.unlabelled.pipeline.3.crop_size=[64,64]',
         f'val_dataloader.dataset.data_root={root}/cityscapes',
         f'test_dataloader.dataset.data_root={root}/cityscapes',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
@@ -76,7 +76,9 @@ def test_split_then_depthmix_training_logs_q_prime_and_mixing(street_sets, tmp_p
     records = logged(work_dir)
     assert len(records) == 2
     for record in records:
-        assert record['q_prime'] > 0 and 0 < record['mix_ratio'] < 1
+        # the pool's images pair with each other; q' over the batch is 0 when
+        # neither is labelled and the young teacher is below tau everywhere
+        assert 0 <= record['q_prime'] <= 1 and 0 < record['mix_ratio'] < 1
         for key in ('loss_sem', 'loss_sem_unlabelled', 'loss_photometric'):
             assert record[key] == record[key] and record[key] >= 0  # finite, not NaN
     assert (work_dir / 'iter_2.pth').is_file()
@@ -96,7 +98,8 @@ def test_domain_adaptation_adds_source_and_cross_domain_mixing(street_sets, tmp_
              env=dict(OMP_NUM_THREADS='1'))
     for record in logged(work_dir):
         assert record['loss_sem_source'] > 0 and record['loss_sem_cross_domain'] >= 0
-        # source pixels are certain (P = 1) and the teacher is not: q'_CDM is the
-        # share of source pixels in the cross-domain mix
-        assert record['q_prime_cross_domain'] == pytest.approx(
-            1 - record['mix_ratio_cross_domain'], abs=1e-4)
+        # source pixels are certain (P = 1), the young teacher is not; target
+        # pixels of the pool's labelled images are (their ground truth): q'_CDM is
+        # at least the share of source pixels in the cross-domain mix
+        assert record['q_prime_cross_domain'] >= \
+            1 - record['mix_ratio_cross_domain'] - 1e-4

@@ -9,6 +9,7 @@ crop_size = (128, 128)
 labelled_split = 'splits/train_1-5_seed0.txt'
 labelled_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='LoadNeighbourFrames'),
     dict(type='LoadSemAnnotation'),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
@@ -17,10 +18,9 @@ labelled_pipeline = [
 unlabelled_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadNeighbourFrames'),
+    dict(type='LoadSemAnnotation'),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1,
-         prob=0.5, keep_clean=True),
     dict(type='PackDepthSemInputs'),
 ]
 test_pipeline = [

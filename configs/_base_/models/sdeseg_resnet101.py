@@ -40,4 +40,8 @@ model = dict(
     frame_ids=(-1, 1),
     scales=(0, 1, 2, 3),
     min_depth=0.1,
-    max_depth=100.0)
+    max_depth=100.0,
+    # the released loss/monodepth_loss.py: grid_sample(align_corners=True), the
+    # scales' losses averaged (smoothness beta / 2^s inside), docs/sdeseg.md
+    align_corners=True,
+    scale_weighting='mean')

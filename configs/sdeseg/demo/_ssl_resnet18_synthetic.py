@@ -20,7 +20,9 @@ model = dict(
     depth_decoder=dict(in_channels=encoder_channels, channels=decoder_widths),
     sem_decoder=dict(in_channels=encoder_channels, channels=decoder_widths),
     cross_task_blocks={'_delete_': True,
-                       2: dict(type='AttentionGuidedDistillation', channels=32)},
+                       2: dict(type='AttentionGuidedDistillation', channels=32,
+                               gate_source='sender', bias=False,
+                               zero_init_gate=True)},
     pose_net=dict(encoder=dict(checkpoint=None)),
     photometric_loss=dict(automask=False))
 max_iters = 200

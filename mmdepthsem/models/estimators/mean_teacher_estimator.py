@@ -1,5 +1,6 @@
 """SDE-Seg's semi-supervised multi-task training: mean teacher, DepthMix, SDE loss."""
-from typing import Dict, Optional, Tuple, Union
+import math
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -11,12 +12,27 @@ from torchvision.transforms import v2 as tv_transforms
 from mmdepthsem.registry import MODELS
 from mmdepthsem.structures import DepthSemDataSample
 from ..decode_heads.monodepth_decoder import decode_in_lockstep
+from ..utils.warmup_ema import WarmupExponentialMovingAverage
 from .base_estimator import SampleList
 from .self_supervised_estimator import SelfSupervisedDepthEstimator
 
 BranchedInputs = Union[Tensor, Dict[str, Tensor]]
 UNLABELLED_LOSSES = (None, 'pseudo', 'mix')
 MIX_DEPTHS = ('online', 'estimate')
+MIX_PARTNERS = ('labelled', 'unlabelled', 'pool')
+TEACHER_MODES = ('eval', 'train')
+Q_PRIME_OVER = ('image', 'batch')
+LOSS_AVERAGES = ('non_ignore', 'all')
+AUGMENT_PER = ('image', 'batch')
+DEPTH_LOSS_BRANCHES = ('labelled', 'unlabelled')
+IGNORE_INDEX = 255
+
+
+def auto_blur_kernel(size: int) -> int:
+    """The largest odd number not above ``ceil(0.1 * size)`` (the kernel side that
+    SDE-Seg's and ClassMix's released blur derives from the image side)."""
+    side = math.ceil(0.1 * size)
+    return max(1, side if side % 2 else side - 1)
 
 
 @MODELS.register_module()
@@ -57,8 +73,10 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
     net); buffers (BN statistics) are copied. The update runs at the start of each
     training forward, i.e. after the previous optimiser step; the first update
     copies the student (so a ``load_from`` checkpoint initialises both). The teacher
-    always runs in eval mode. Validation and test use the student unless
-    ``test_with='teacher'``.
+    labels in eval mode (``teacher_mode='train'``: with batch statistics, as the
+    released code; ``teacher_warmup`` averages as it does). Validation and test use
+    the student unless ``test_with='teacher'``. docs/sdeseg.md tables which options
+    the released code takes.
 
     Semi-supervised domain adaptation (§3.5, eq. 17–21): a third branch ``source``
     (labelled source-domain images with their pre-computed source-SDE depth in
@@ -81,16 +99,43 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         unlabelled_loss: ``None``, ``'pseudo'`` or ``'mix'`` (see above).
         mix: Config of a batch mix (``BatchDepthMix``, ``BatchClassMix``, ...) for
             ``unlabelled_loss='mix'``; its ``shift`` is set per batch.
-        mix_partner: ``'labelled'`` or ``'unlabelled'``.
+        mix_partner: ``'labelled'``, ``'unlabelled'`` or ``'pool'``: sample ``k``
+            of the unlabelled branch with sample ``k + 1`` of the same branch, the
+            branch drawn from ``G_A ∪ G_U`` (§3.4: "two samples from the combined
+            labeled and pseudo-labeled data pool"); members of the labelled split
+            (metainfo ``is_labelled``, set by ``SemiSupervisedDataset(
+            mark_labelled=True)``) bring their ground truth with ``P = 1`` (``P = 0``
+            on its ignored pixels), the others the teacher's pseudo-labels — the
+            released code's ``mix_use_gt``.
         mix_depth: ``'online'`` or ``'estimate'``.
         confidence_threshold: τ of eq. 14 (0.968, ClassMix's value).
         teacher_momentum: mmengine EMA momentum ``1 − α`` (0.01).
+        teacher_warmup: Average with momentum ``max(1 / (n + 1), 1 − α)`` at update
+            ``n`` (:class:`WarmupExponentialMovingAverage`; the released code) instead
+            of a fixed ``1 − α`` (the paper's eq. 11).
+        teacher_mode: ``'eval'`` (the teacher normalises with its BN running
+            statistics, copied from the student) or ``'train'`` (batch statistics of
+            the images it labels, as the released code runs it).
+        q_prime_over: ``'image'`` (eq. 14: the fraction over each image's ``W·H``
+            pixels) or ``'batch'`` (one fraction over the whole mixed batch, the
+            released code).
+        unlabelled_loss_average: ``'non_ignore'`` (the weighted cross-entropy of
+            the mixed batch averaged over its non-ignored pixels) or ``'all'`` (over
+            all pixels, ignored ones counting 0: the released code).
         depth_loss_weight: Weight of the SDE loss (1: equal weights, §4.3).
+        depth_loss_branches: Branches whose images get the SDE loss:
+            ``('unlabelled',)`` or ``('labelled', 'unlabelled')`` (the released
+            code computes it on the labelled batch too; that branch then needs its
+            neighbour frames).
         color_jitter: ``torchvision`` ``ColorJitter`` arguments for the mixed
             batch, or None; applied with probability ``color_jitter_prob``.
         blur_sigma: ``(min, max)`` σ of the Gaussian blur of the mixed batch, in
             pixels, or None; applied with probability ``blur_prob``.
-        blur_kernel_size: Kernel of the blur.
+        blur_kernel_size: Kernel of the blur, or ``'auto'`` (:func:`auto_blur_kernel`
+            of each image side: 51 for 512 pixels).
+        augment_per: ``'image'`` (each mixed image draws whether it is jittered and
+            blurred, and its σ) or ``'batch'`` (one draw for the whole batch, as the
+            released code; the jitter factors are still drawn per image).
         test_with: ``'student'`` or ``'teacher'``.
         **kwargs: :class:`SelfSupervisedDepthEstimator` arguments (``backbone``,
             ``depth_decoder``, ``sem_decoder``, ``sem_loss``, ``pose_net``,
@@ -105,13 +150,19 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  mix_depth: str = 'online',
                  confidence_threshold: float = 0.968,
                  teacher_momentum: float = 0.01,
+                 teacher_warmup: bool = False,
+                 teacher_mode: str = 'eval',
+                 q_prime_over: str = 'image',
+                 unlabelled_loss_average: str = 'non_ignore',
                  depth_loss_weight: float = 1.0,
+                 depth_loss_branches: Sequence[str] = ('unlabelled', ),
                  color_jitter: Optional[dict] = dict(
                      brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1),
                  color_jitter_prob: float = 0.8,
                  blur_sigma: Optional[Tuple[float, float]] = (0.15, 1.15),
                  blur_prob: float = 0.5,
-                 blur_kernel_size: int = 5,
+                 blur_kernel_size: Union[int, str] = 5,
+                 augment_per: str = 'image',
                  test_with: str = 'student',
                  sem_label_field: str = 'gt_sem_seg',
                  **kwargs) -> None:
@@ -124,15 +175,26 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         if unlabelled_loss == 'mix' and mix is None:
             raise ValueError("MeanTeacherDepthSegEstimator: unlabelled_loss='mix' "
                              'needs a `mix` config (e.g. BatchDepthMix)')
-        if mix_partner not in ('labelled', 'unlabelled'):
-            raise ValueError(f'MeanTeacherDepthSegEstimator: mix_partner must be '
-                             f"'labelled' or 'unlabelled', got {mix_partner!r}")
-        if mix_depth not in MIX_DEPTHS:
-            raise ValueError(f'MeanTeacherDepthSegEstimator: mix_depth must be one of '
-                             f'{MIX_DEPTHS}, got {mix_depth!r}')
-        if test_with not in ('student', 'teacher'):
-            raise ValueError(f'MeanTeacherDepthSegEstimator: test_with must be '
-                             f"'student' or 'teacher', got {test_with!r}")
+        for name, value, allowed in (
+                ('mix_partner', mix_partner, MIX_PARTNERS),
+                ('mix_depth', mix_depth, MIX_DEPTHS),
+                ('teacher_mode', teacher_mode, TEACHER_MODES),
+                ('q_prime_over', q_prime_over, Q_PRIME_OVER),
+                ('unlabelled_loss_average', unlabelled_loss_average, LOSS_AVERAGES),
+                ('augment_per', augment_per, AUGMENT_PER),
+                ('test_with', test_with, ('student', 'teacher'))):
+            if value not in allowed:
+                raise ValueError(f'MeanTeacherDepthSegEstimator: {name} must be one '
+                                 f'of {allowed}, got {value!r}')
+        unknown = set(depth_loss_branches) - set(DEPTH_LOSS_BRANCHES)
+        if unknown or not depth_loss_branches:
+            raise ValueError('MeanTeacherDepthSegEstimator: depth_loss_branches must '
+                             f'be a non-empty subset of {DEPTH_LOSS_BRANCHES}, got '
+                             f'{tuple(depth_loss_branches)!r}')
+        if not (blur_kernel_size == 'auto' or
+                (isinstance(blur_kernel_size, int) and blur_kernel_size % 2 == 1)):
+            raise ValueError('MeanTeacherDepthSegEstimator: blur_kernel_size must be '
+                             f"an odd int or 'auto', got {blur_kernel_size!r}")
         if not 0.0 < teacher_momentum < 1.0:
             raise ValueError('MeanTeacherDepthSegEstimator: teacher_momentum is '
                              f'1 - alpha, in (0, 1), got {teacher_momentum}')
@@ -141,16 +203,23 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         self.mix_partner = mix_partner
         self.mix_depth = mix_depth
         self.confidence_threshold = float(confidence_threshold)
+        self.teacher_mode = teacher_mode
+        self.q_prime_over = q_prime_over
+        self.unlabelled_loss_average = unlabelled_loss_average
         self.depth_loss_weight = float(depth_loss_weight)
+        self.depth_loss_branches = tuple(depth_loss_branches)
         self.test_with = test_with
         self.color_jitter = (tv_transforms.ColorJitter(**color_jitter)
                              if color_jitter else None)
         self.color_jitter_prob = color_jitter_prob
-        self.blur = (tv_transforms.GaussianBlur(blur_kernel_size, sigma=blur_sigma)
-                     if blur_sigma else None)
+        self.blur_sigma = tuple(blur_sigma) if blur_sigma else None
+        self.blur_kernel_size = blur_kernel_size
         self.blur_prob = blur_prob
-        self.teacher = ExponentialMovingAverage(
-            self.student_parts(), momentum=teacher_momentum, update_buffers=False)
+        self.augment_per = augment_per
+        ema_type = (WarmupExponentialMovingAverage if teacher_warmup
+                    else ExponentialMovingAverage)
+        self.teacher = ema_type(self.student_parts(), momentum=teacher_momentum,
+                                update_buffers=False)
 
     # ------------------------------------------------------------ teacher
     def student_parts(self) -> nn.ModuleDict:
@@ -168,6 +237,29 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         super().train(mode)
         self.teacher.eval()
         return self
+
+    def teacher_labels(self, images: Tensor) -> Tuple[Tensor, Tensor]:
+        """The teacher's pseudo-labels and confidences (eq. 12, 16), no gradient.
+
+        Args:
+            images: ``(B, 3, H, W)`` normalised images.
+
+        Returns:
+            ``S_U`` ``(B, H, W)`` long and ``P_U`` ``(B, H, W)`` in ``[0, 1]``.
+        """
+        parts = self.teacher.module
+        parts.train(self.teacher_mode == 'train')
+        try:
+            with torch.no_grad():
+                _, sem = self.decode_parts(parts, images)
+        finally:
+            parts.eval()
+        logits = sem['outputs'][0]
+        if logits.shape[-2:] != images.shape[-2:]:
+            logits = F.interpolate(logits, size=images.shape[-2:], mode='bilinear',
+                                   align_corners=False)
+        conf, pseudo = logits.softmax(dim=1).max(dim=1)
+        return pseudo, conf
 
     @staticmethod
     def decode_parts(parts: nn.ModuleDict, inputs: Tensor) -> Tuple[dict, dict]:
@@ -202,10 +294,15 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
 
         lab_depth, lab_sem = self.decode(lab_x, lab_s)
         losses = {'loss_sem': self._sem_loss(lab_sem['outputs'], self._labels(lab_s))}
+        if self.depth_loss_weight > 0 and 'labelled' in self.depth_loss_branches:
+            losses.update({
+                f'{name}_labelled': value for name, value in
+                self._weighted_depth_losses(lab_x, lab_s, lab_depth).items()})
         unl_depth = None
         if self.depth_loss_weight > 0:
             unl_depth, _ = self.decode(unl_x, unl_s)
-            losses.update(self._weighted_depth_losses(unl_x, unl_s, unl_depth))
+            if 'unlabelled' in self.depth_loss_branches:
+                losses.update(self._weighted_depth_losses(unl_x, unl_s, unl_depth))
         if self.unlabelled_loss is None:
             return losses
 
@@ -214,14 +311,10 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         # branch's colour jitter (the pipeline's `img_clean`, when it kept one).
         clean_x = torch.stack([s.img_clean if 'img_clean' in s else unl_x[i]
                                for i, s in enumerate(unl_s)])
-        with torch.no_grad():
-            _, teacher_sem = self.decode_parts(self.teacher.module, clean_x)
-            logits = teacher_sem['outputs'][0]
-            if logits.shape[-2:] != unl_x.shape[-2:]:
-                logits = F.interpolate(logits, size=unl_x.shape[-2:], mode='bilinear',
-                                       align_corners=False)
-            conf, pseudo = logits.softmax(dim=1).max(dim=1)  # eq. 12, 16
+        pseudo, conf = self.teacher_labels(clean_x)
         losses['pseudo_conf'] = conf.mean()
+        if self.mix_partner == 'pool':  # labelled pool members keep their labels
+            pseudo, conf = self._pool_labels(unl_s, pseudo, conf)
 
         size = unl_x.shape[-2:]
         if self.unlabelled_loss == 'pseudo':
@@ -271,13 +364,53 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             name: Suffix of the logged keys.
         """
         images = self.data_preprocessor.normalize_float(self.strong_augment(images))
-        q_prime = (conf > self.confidence_threshold).float().mean(dim=(1, 2))
+        q_prime = self.q_prime(conf)
         _, sem = self.decode(images, None)
         weight = q_prime[:, None, None].expand_as(labels)
+        avg_factor = (labels.numel() if self.unlabelled_loss_average == 'all'
+                      else None)
         suffix = '' if name == 'unlabelled' else f'_{name}'
         return {f'loss_sem_{name}': self._sem_loss(sem['outputs'], labels,
-                                                   weight=weight),
+                                                   weight=weight,
+                                                   avg_factor=avg_factor),
                 f'q_prime{suffix}': q_prime.mean()}
+
+    def q_prime(self, conf: Tensor) -> Tensor:
+        """Eq. 14: the share of pixels with ``P' > τ``, ``(B,)``.
+
+        ``q_prime_over='image'`` gives each image its own share; ``'batch'`` one
+        share over all ``B·H·W`` pixels, repeated for each image.
+        """
+        confident = (conf > self.confidence_threshold).float()
+        if self.q_prime_over == 'batch':
+            return confident.mean().expand(conf.shape[0])
+        return confident.mean(dim=(1, 2))
+
+    def _pool_labels(self, samples: SampleList, pseudo: Tensor, conf: Tensor
+                     ) -> Tuple[Tensor, Tensor]:
+        """Pseudo-labels, replaced by the ground truth (P = 1; P = 0 where it is
+        ignored) for the samples of the pool that belong to the labelled split."""
+        pseudo, conf = pseudo.clone(), conf.clone()
+        for k, sample in enumerate(samples):
+            if 'is_labelled' not in sample.metainfo:
+                raise KeyError(
+                    f"mix_partner='pool' needs `is_labelled` in the metainfo of "
+                    f'{sample.metainfo.get("img_path")}: build the training set with '
+                    'SemiSupervisedDataset(mark_labelled=True)')
+            if not sample.metainfo['is_labelled']:
+                continue
+            if 'gt_sem_seg' not in sample:
+                raise KeyError(f'{sample.metainfo.get("img_path")} is in the labelled '
+                               'split but has no `gt_sem_seg`: add LoadSemAnnotation '
+                               'to the unlabelled pipeline')
+            labels = sample.gt_sem_seg.data[0].to(pseudo.device).long()
+            if labels.shape != pseudo.shape[-2:]:
+                raise ValueError(f'{sample.metainfo.get("img_path")}: labels of '
+                                 f'{tuple(labels.shape)} pixels for an image of '
+                                 f'{tuple(pseudo.shape[-2:])}')
+            pseudo[k] = labels
+            conf[k] = (labels != IGNORE_INDEX).float()
+        return pseudo, conf
 
     def _labelled_only_loss(self, inputs: Tensor, data_samples: SampleList
                             ) -> Dict[str, Tensor]:
@@ -297,31 +430,56 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                                                      decoded).items()}
 
     def _sem_loss(self, outputs: Dict[int, Tensor], labels: Tensor,
-                  weight: Optional[Tensor] = None) -> Tensor:
+                  weight: Optional[Tensor] = None,
+                  avg_factor: Optional[int] = None) -> Tensor:
         """``sem_loss`` of the scale-0 logits at the labels' size, with optional
-        per-pixel ``weight`` ``(B, H, W)`` (``q'`` of each image)."""
+        per-pixel ``weight`` ``(B, H, W)`` (``q'`` of each image) and the count
+        ``avg_factor`` to average over (default: the loss's own rule)."""
         logits = outputs[0]
         if logits.shape[-2:] != labels.shape[-2:]:
             logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
                                    align_corners=False)
-        return self.sem_loss(logits, labels, weight=weight, ignore_index=255)
+        if avg_factor is None:
+            return self.sem_loss(logits, labels, weight=weight,
+                                 ignore_index=IGNORE_INDEX)
+        return self.sem_loss(logits, labels, weight=weight, avg_factor=avg_factor,
+                             ignore_index=IGNORE_INDEX)
 
     def to_raw(self, images: Tensor) -> Tensor:
         """Normalised images -> float RGB 0–255 (what batch mixes take)."""
         return self.data_preprocessor.denormalize(images)
 
     def strong_augment(self, images: Tensor) -> Tensor:
-        """Colour jitter and Gaussian blur of each ``(3, H, W)`` float 0–255 image."""
+        """Colour jitter and Gaussian blur of ``(B, 3, H, W)`` float 0–255 images.
+
+        Whether to jitter, whether to blur and the blur's σ are drawn per image
+        (``augment_per='image'``) or once for the batch (``'batch'``); the jitter
+        factors are drawn per image either way.
+        """
+        def draws():
+            return (float(torch.rand(())) < self.color_jitter_prob,
+                    float(torch.rand(())) < self.blur_prob,
+                    float(torch.empty(()).uniform_(*self.blur_sigma))
+                    if self.blur_sigma else 0.0)
+
+        batch_draw = draws() if self.augment_per == 'batch' else None
         out = []
         for image in images:
+            jitter, blur, sigma = batch_draw or draws()
             image = image / 255.0
-            if self.color_jitter is not None and \
-                    float(torch.rand(())) < self.color_jitter_prob:
+            if self.color_jitter is not None and jitter:
                 image = self.color_jitter(image.clamp(0.0, 1.0))
-            if self.blur is not None and float(torch.rand(())) < self.blur_prob:
-                image = self.blur(image)
+            if self.blur_sigma is not None and blur:
+                image = tv_transforms.functional.gaussian_blur(
+                    image, self.blur_kernel(image.shape[-2:]), [sigma, sigma])
             out.append(image * 255.0)
         return torch.stack(out)
+
+    def blur_kernel(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        """The blur's ``(kernel_w, kernel_h)`` for an image of ``size = (H, W)``."""
+        if self.blur_kernel_size == 'auto':
+            return auto_blur_kernel(size[1]), auto_blur_kernel(size[0])
+        return self.blur_kernel_size, self.blur_kernel_size
 
     @staticmethod
     def _estimate(sample: DepthSemDataSample) -> Tensor:
@@ -336,6 +494,9 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
     def _mix_depth(self, decoded: Optional[dict], samples: SampleList,
                    size: Tuple[int, int]) -> Tensor:
         """``(B, 1, H, W)`` depth (metres) the mix mask compares."""
+        if not self.mixer.mixer.reads_depth:  # ClassMix, CutMix: moved, never read
+            return torch.zeros(len(samples), 1, *size,
+                               device=next(self.parameters()).device)
         if self.mix_depth == 'estimate':
             return torch.stack([self._estimate(s) for s in samples])
         if decoded is None:

@@ -14,6 +14,12 @@ Used by SDE-Seg after the third up-block of its two decoders and, inside
 :class:`PADNetDistillationNeck`, as a DSS Table 4 comparison. The description leaves
 the convolutions open; here they are ``kernel_size`` × ``kernel_size`` with bias, no
 norm or activation, width unchanged, and the gate is per channel and pixel.
+
+SDE-Seg's released code (``models/model_parts.py``, ``SelfAttention``, used by
+``PAD`` in ``models/joint_segmentation_depth_decoder.py``) gates each message with
+the *sending* task's features, ``F_s' = F_s + sigmoid(Conv_gs(F_d)) * Conv_ds(F_d)``,
+with bias-free convolutions and the gate convolution initialised to zero (every
+gate 0.5 at the start): ``gate_source='sender', bias=False, zero_init_gate=True``.
 """
 from typing import Tuple
 
@@ -21,6 +27,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdepthsem.registry import MODELS
+
+GATE_SOURCES = ('receiver', 'sender')
 
 
 @MODELS.register_module()
@@ -33,20 +41,44 @@ class AttentionGuidedDistillation(BaseModule):
     Args:
         channels: Channels ``C`` of both feature maps.
         kernel_size: Kernel of the gate and message convolutions (3).
+        gate_source: ``'receiver'`` (PAD-Net: each task gates what it receives
+            with its own features) or ``'sender'`` (SDE-Seg's released code: the
+            sending task's features gate its message).
+        bias: Give the convolutions a bias.
+        zero_init_gate: Start the gate convolutions at zero (gates 0.5) instead
+            of the default initialisation; with ``init_cfg`` the latter decides.
     """
 
-    def __init__(self, channels: int, kernel_size: int = 3, init_cfg=None) -> None:
+    def __init__(self, channels: int, kernel_size: int = 3,
+                 gate_source: str = 'receiver', bias: bool = True,
+                 zero_init_gate: bool = False, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if gate_source not in GATE_SOURCES:
+            raise ValueError(f'AttentionGuidedDistillation: gate_source must be one '
+                             f'of {GATE_SOURCES}, got {gate_source!r}')
+        self.gate_source = gate_source
         pad = kernel_size // 2
-        # Attention of each receiving task, from its own features.
-        self.depth_gate = nn.Conv2d(channels, channels, kernel_size, padding=pad)
-        self.sem_gate = nn.Conv2d(channels, channels, kernel_size, padding=pad)
+
+        def conv() -> nn.Conv2d:
+            return nn.Conv2d(channels, channels, kernel_size, padding=pad, bias=bias)
+
+        # Gate of the message each task receives (named by the receiver).
+        self.depth_gate = conv()
+        self.sem_gate = conv()
         # Messages, named source_to_target.
-        self.sem_to_depth = nn.Conv2d(channels, channels, kernel_size, padding=pad)
-        self.depth_to_sem = nn.Conv2d(channels, channels, kernel_size, padding=pad)
+        self.sem_to_depth = conv()
+        self.depth_to_sem = conv()
+        if zero_init_gate:
+            for gate in (self.depth_gate, self.sem_gate):
+                nn.init.zeros_(gate.weight)
+                if gate.bias is not None:
+                    nn.init.zeros_(gate.bias)
 
     def gates(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:
-        """The attention maps ``(G_d, G_s)``, each ``(B, C, h, w)`` in ``(0, 1)``."""
+        """The attention maps ``(G_d, G_s)`` of the messages to depth and to
+        semantics, each ``(B, C, h, w)`` in ``(0, 1)``."""
+        if self.gate_source == 'sender':
+            return self.depth_gate(sem).sigmoid(), self.sem_gate(depth).sigmoid()
         return self.depth_gate(depth).sigmoid(), self.sem_gate(sem).sigmoid()
 
     def forward(self, depth: Tensor, sem: Tensor) -> Tuple[Tensor, Tensor]:

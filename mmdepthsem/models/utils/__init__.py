@@ -3,9 +3,11 @@ from .camera_geometry import (backproject_depth, disp_to_depth, pixel_grid,
 from .lg_cat import (LGCAT, BlockCrossAttention, FusedMBConv, GridCrossAttention,
                      PartitionCrossAttention)
 from .norm import LayerNorm2d
+from .warmup_ema import WarmupExponentialMovingAverage
 
 __all__ = [
     'backproject_depth', 'disp_to_depth', 'pixel_grid', 'pose_vec_to_matrix',
     'project_points', 'warp_frame', 'LGCAT', 'BlockCrossAttention', 'FusedMBConv',
-    'GridCrossAttention', 'PartitionCrossAttention', 'LayerNorm2d'
+    'GridCrossAttention', 'PartitionCrossAttention', 'LayerNorm2d',
+    'WarmupExponentialMovingAverage'
 ]

@@ -229,7 +229,7 @@ def test_class_mix_keeps_half_of_image_one_classes_rounded_up():
     first = make_sample(np.ones((4, 4)), labels=labels, value=10)
     second = make_sample(np.ones((4, 4)), labels=np.full((4, 4), 7), value=200)
     np.random.seed(1)
-    out = mix(ClassMix(), first, second)
+    out = mix(ClassMix(rounding='ceil'), first, second)
     kept = out['mix_info']['classes']
     assert len(kept) == 2 and set(kept) <= {0, 1, 2}  # ceil(3 / 2), ignore excluded
     expected = np.isin(labels, kept)

@@ -43,6 +43,8 @@ class BaseMixTransform(BaseTransform):
 
     #: Number of extra samples the transform needs (0 or 1).
     num_partners: int = 1
+    #: Whether the planner reads a depth map (False: labels or boxes only).
+    reads_depth: bool = True
 
     def __init__(self, prob: float = 1.0, mask_source: str = 'gt',
                  label_source: str = 'auto') -> None:

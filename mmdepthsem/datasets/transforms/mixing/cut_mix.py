@@ -41,6 +41,8 @@ class CutMix(BaseMixTransform):
         prob: Probability of mixing.
     """
 
+    reads_depth = False
+
     def __init__(self, alpha: float = 1.0, prob: float = 1.0) -> None:
         super().__init__(prob=prob)
         if alpha <= 0:
