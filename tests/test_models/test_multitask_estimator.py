@@ -66,11 +66,16 @@ def test_predictions_are_at_original_size_with_valid_ranges():
 def test_ori_shape_resize_and_tensor_mode():
     model = MODELS.build(small_model_cfg()).eval()
     data = model.data_preprocessor(_batch(h=32, w=32, n=1))
-    data['data_samples'][0].set_metainfo(dict(ori_shape=(64, 48)))
+    # Targets loaded after the resize (mmseg's order) stay at the original size.
+    sample = data['data_samples'][0]
+    sample.set_metainfo(dict(ori_shape=(64, 48)))
+    sample.gt_depth_map = PixelData(data=torch.rand(1, 64, 48) * 9 + 0.5)
+    sample.gt_sem_seg = PixelData(data=torch.randint(0, 5, (1, 64, 48)))
     with torch.no_grad():
         out = model(**data, mode='predict')[0]
         depth, logits = model(data['inputs'], mode='tensor')
     assert out.pred_depth_map.shape == (64, 48)
+    assert out.pred_sem_seg.shape == (64, 48)
     assert depth.shape == (1, 1, 8, 8) and logits.shape == (1, 5, 8, 8)
 
 

@@ -125,16 +125,35 @@ class IoUMetric(MMSegIoUMetric):
 
         Args:
             data_batch: The batch from the data loader (unused).
-            data_samples: Model outputs as dicts with ``pred_sem_seg`` and ``gt_key``.
+            data_samples: Model outputs as dicts with ``pred_sem_seg`` and ``gt_key``,
+                both ``(1, H, W)``.
+
+        Raises:
+            KeyError: If a sample has no ``gt_key`` field.
+            ValueError: If a prediction's ``(H, W)`` differs from its labels'.
         """
         if not self.format_only:
             for data_sample in data_samples:
+                img_path = data_sample.get('img_path', 'a sample')
                 if self.gt_key not in data_sample:
                     raise KeyError(
                         f'IoUMetric(gt_key={self.gt_key!r}): '
-                        f'{data_sample.get("img_path", "a sample")} has no such field; '
+                        f'{img_path} has no such field; '
                         f'it has {sorted(data_sample)}. Set format_only=True to only '
                         'write predictions.')
+                pred_hw = tuple(data_sample['pred_sem_seg']['data'].shape[-2:])
+                gt_hw = tuple(data_sample[self.gt_key]['data'].shape[-2:])
+                if pred_hw != gt_hw:
+                    # mmseg would fail with an IndexError on the boolean mask.
+                    raise ValueError(
+                        f'IoUMetric(gt_key={self.gt_key!r}): {img_path}: the '
+                        f'prediction is {pred_hw[0]}x{pred_hw[1]} but the labels are '
+                        f'{gt_hw[0]}x{gt_hw[1]} (ori_shape '
+                        f'{data_sample.get("ori_shape")}, img_shape '
+                        f'{data_sample.get("img_shape")}); predictions must be '
+                        'returned at the size of the labels (mmdepthsem estimators '
+                        'follow the labels in the data sample: prediction_size in '
+                        'models/estimators/multitask_estimator.py).')
             if self.gt_key != 'gt_sem_seg':
                 data_samples = [
                     dict(data_sample, gt_sem_seg=data_sample[self.gt_key])

@@ -213,6 +213,10 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
                 data_samples: Optional[SampleList] = None) -> SampleList:
         """Predictions resized to each sample's original size.
 
+        A prediction whose task's ground truth was resized / cropped with the image
+        in the test pipeline stays at the input size instead, the ground truth's
+        (:func:`prediction_size`).
+
         Returns:
             The samples with ``pred_depth_map`` ``(1, H, W)`` metres,
             ``seg_logits`` ``(C, H, W)`` and ``pred_sem_seg`` ``(1, H, W)``.
@@ -334,8 +338,20 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
 
 
     @staticmethod
-    def _restore(maps: Tensor, meta: dict, mode: str) -> Tensor:
-        """Crop the padding, undo a test-time flip and resize to ``ori_shape``."""
+    def _restore(maps: Tensor, meta: dict, mode: str,
+                 size: Optional[Tuple[int, int]] = None) -> Tensor:
+        """Crop the padding, undo a test-time flip and resize.
+
+        Args:
+            maps: ``(C, H, W)`` at the (padded) input size.
+            meta: The sample's metainfo (``padding_size``, ``flip``,
+                ``flip_direction``, ``ori_shape``).
+            mode: Interpolation mode of the resize.
+            size: ``(H, W)`` of the result; ``ori_shape`` when None.
+
+        Returns:
+            ``(C, H', W')`` with ``(H', W') = size``.
+        """
         left, right, top, bottom = meta.get('padding_size', (0, 0, 0, 0))
         height, width = maps.shape[-2:]
         maps = maps[..., top:height - bottom, left:width - right]
@@ -343,7 +359,9 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
             dim = -1 if meta.get('flip_direction', 'horizontal') == 'horizontal' \
                 else -2
             maps = maps.flip(dims=(dim, ))
-        size = tuple(meta.get('ori_shape', maps.shape[-2:]))[:2]
+        if size is None:
+            size = meta.get('ori_shape', maps.shape[-2:])
+        size = tuple(size)[:2]
         if tuple(maps.shape[-2:]) != size:
             maps = F.interpolate(maps[None], size=size, mode=mode,
                                  align_corners=False)[0]
@@ -355,29 +373,81 @@ class MultiTaskEstimator(BaseDepthSemEstimator):
                                   getattr(self.sem_head, 'threshold', 0.5))
 
 
+#: Ground-truth fields a depth / semantic prediction is scored against (the
+#: ``gt_key`` values of :class:`DepthMetric` and :class:`IoUMetric` in the configs).
+DEPTH_GT_FIELDS = ('gt_depth_map', 'gt_disparity_map')
+SEM_GT_FIELDS = ('gt_sem_seg', 'gt_pseudo_sem_seg', 'gt_fg_mask')
+
+
+def prediction_size(sample: DepthSemDataSample, gt_fields: Sequence[str],
+                    input_hw: Tuple[int, int]) -> Tuple[int, int]:
+    """``(H, W)`` at which a prediction of ``sample`` is returned.
+
+    mmseg's rule is ``ori_shape``: its test pipelines load the ground truth after
+    resizing the image, so the targets stay at the original size. Pipelines that
+    load the targets first move them with the image (SOSD's Cityscapes protocol,
+    ``Resize`` to 512x256 after the loaders, scored at 256x512; ``KBCrop`` on
+    KITTI), so the ground truth lies on the network-input grid instead. The
+    prediction is then kept on that grid: resizing it to ``ori_shape`` would give a
+    map of another size than the targets it is scored against.
+
+    Args:
+        sample: The data sample, with its ground-truth fields when loaded.
+        gt_fields: The fields of the prediction's task (:data:`DEPTH_GT_FIELDS`
+            or :data:`SEM_GT_FIELDS`).
+        input_hw: ``(H, W)`` of the network input without the batch padding
+            (the image as the test pipeline left it).
+
+    Returns:
+        ``input_hw`` if every field of ``gt_fields`` the sample holds is
+        ``(1, *input_hw)``, and at least one is held; ``ori_shape`` otherwise
+        (``input_hw`` without an ``ori_shape``).
+    """
+    input_hw = tuple(int(v) for v in input_hw)
+    shapes = {tuple(sample.get(field).data.shape[-2:])
+              for field in gt_fields if field in sample}
+    if shapes == {input_hw}:
+        return input_hw
+    return tuple(sample.metainfo.get('ori_shape', input_hw))[:2]
+
+
+def _unpadded_hw(maps: Tensor, meta: dict) -> Tuple[int, int]:
+    """``(H, W)`` of ``maps`` ``(B, C, H, W)`` less the padding of ``meta``."""
+    left, right, top, bottom = meta.get('padding_size', (0, 0, 0, 0))
+    height, width = maps.shape[-2:]
+    return height - top - bottom, width - left - right
+
+
 def attach_predictions(depth: Optional[Tensor], logits: Optional[Tensor],
                        data_samples: SampleList, threshold: float = 0.5) -> SampleList:
-    """Put batch predictions into the samples at each sample's original size.
+    """Put batch predictions into the samples at their ground truth's size.
+
+    The padding is cropped, a test-time flip undone, and each map resized to
+    ``ori_shape``, or kept at the input size when its task's ground truth was
+    transformed with the image (:func:`prediction_size`).
 
     Args:
         depth: ``(B, 1, H, W)`` depth in metres at the (padded) input size, or None.
         logits: ``(B, C, H, W)`` semantic logits, or None; ``C = 1`` is binary
             (sigmoid, then ``threshold``).
         data_samples: The batch's samples (metainfo ``padding_size``, ``flip``,
-            ``ori_shape``).
+            ``ori_shape``; the ground-truth fields when loaded).
         threshold: Foreground threshold of binary heads.
 
     Returns:
-        The samples with ``pred_depth_map`` ``(1, H, W)``, ``seg_logits``
-        ``(C, H, W)`` and ``pred_sem_seg`` ``(1, H, W)``.
+        The samples with ``pred_depth_map`` ``(1, H', W')``, ``seg_logits``
+        ``(C, H', W')`` and ``pred_sem_seg`` ``(1, H', W')``; ``(H', W')`` is
+        ``ori_shape`` or the unpadded input size.
     """
     for i, sample in enumerate(data_samples):
         meta = sample.metainfo
         if depth is not None:
+            size = prediction_size(sample, DEPTH_GT_FIELDS, _unpadded_hw(depth, meta))
             sample.pred_depth_map = PixelData(
-                data=MultiTaskEstimator._restore(depth[i], meta, 'bilinear'))
+                data=MultiTaskEstimator._restore(depth[i], meta, 'bilinear', size))
         if logits is not None:
-            seg_logits = MultiTaskEstimator._restore(logits[i], meta, 'bilinear')
+            size = prediction_size(sample, SEM_GT_FIELDS, _unpadded_hw(logits, meta))
+            seg_logits = MultiTaskEstimator._restore(logits[i], meta, 'bilinear', size)
             if seg_logits.shape[0] > 1:
                 pred = seg_logits.argmax(dim=0, keepdim=True)
             else:

@@ -327,7 +327,9 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
 
         Returns:
             The samples with ``pred_depth_map`` ``(1, H, W)`` at each sample's
-            original size (and ``seg_logits`` / ``pred_sem_seg``).
+            original size, or at its ground truth's when the test pipeline moved that
+            with the image (:func:`prediction_size`); and ``seg_logits`` /
+            ``pred_sem_seg``.
         """
         if data_samples is None:
             data_samples = [DepthSemDataSample(metainfo=dict(
