@@ -18,26 +18,20 @@ source_pipeline = [
     dict(type='PackDepthSemInputs'),
 ]
 ignored = {{_base_.synthia_ignored_label_map}}
+# Both target branches (labelled split and the pool, whose labelled images bring
+# their labels) load the labels with SYNTHIA's ignored classes.
+target_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadNeighbourFrames'),
+    dict(type='LoadSemAnnotation', label_map=ignored),
+    dict(type='Resize', scale=(1024, 512), keep_ratio=False),
+    dict(type='RandomCrop', crop_size=(512, 512)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDepthSemInputs'),
+]
 train_dataloader = dict(dataset=dict(
-    labelled=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadNeighbourFrames'),
-        dict(type='LoadSemAnnotation', label_map=ignored),
-        dict(type='Resize', scale=(1024, 512), keep_ratio=False),
-        dict(type='RandomCrop', crop_size=(512, 512)),
-        dict(type='RandomFlip', prob=0.5),
-        dict(type='PackDepthSemInputs'),
-    ]),
-    # the pool's labelled target images bring their labels, with the same ignores
-    unlabelled=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadNeighbourFrames'),
-        dict(type='LoadSemAnnotation', label_map=ignored),
-        dict(type='Resize', scale=(1024, 512), keep_ratio=False),
-        dict(type='RandomCrop', crop_size=(512, 512)),
-        dict(type='RandomFlip', prob=0.5),
-        dict(type='PackDepthSemInputs'),
-    ]),
+    labelled=dict(pipeline=target_pipeline),
+    unlabelled=dict(pipeline=target_pipeline),
     source=dict(
         source=dict(_delete_=True, type='SynthiaDepthSemDataset',
                     data_root='data/synthia', pipeline=source_pipeline),

@@ -33,17 +33,10 @@ from .test_mean_teacher_estimator import (C, H, LEFT, NEAR_LEFT, NEAR_RIGHT, W,
                                           branched_batch, build, fake_teacher,
                                           gt_labels, labelled_sample, texture,
                                           unlabelled_sample)
+from .test_mean_teacher_estimator import one_thread  # noqa: F401 (autouse fixture)
 
 register_all_modules()
 ENC_18 = (64, 64, 128, 256, 512)  # ResNet-18 features at strides 2..16
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # ------------------------------------------------------------ mean teacher
