@@ -2,7 +2,7 @@
 
     python tools/generate_depth_estimates.py CONFIG CHECKPOINT \
         [--data-config CONFIG] [--phase train val] [--branch unlabelled labelled source]
-        [--out-dir DIR] [--format png|npy] [--scale W H] [--device cpu|cuda]
+        [--out-dir DIR] [--format png|npy|disparity8] [--scale W H] [--device cpu|cuda]
         [--cfg-options k=v ...] [--model-cfg-options k=v ...]
 
 ``CONFIG``'s ``model`` is any :class:`SelfSupervisedDepthEstimator` (subclasses
@@ -19,6 +19,11 @@ depth in metres × 256 (0 = invalid, clipped to the uint16 range), or with
 ``--format npy`` ``<sample_name>.npy`` (float32 metres): the convention of
 ``LoadDepthEstimate`` and ``MatchingGeometrySourceDataset`` (SDE-Seg's DepthMix
 without multi-task learning, source-domain estimates, Matching Geometry Sampling).
+``--format disparity8`` writes SDE-Seg's released form instead (its
+``loader/depth_estimator.py``): the image's disparity min–max normalised over the
+whole image (1 = nearest), times 255 and truncated to an 8-bit PNG, read by
+``LoadDepthEstimate(encoding='normalised_disparity')`` for
+``DepthMix(disparity_norm='none')``.
 ``--out-dir`` defaults to ``<data_root>/depth_estimates/<config name>``.
 
 The depth is ``model.predict`` on the output of the model's own data preprocessor,
@@ -59,8 +64,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                              '(default: all it has)')
     parser.add_argument('--out-dir', default=None,
                         help='default: <data_root>/depth_estimates/<config name>')
-    parser.add_argument('--format', default='png', choices=['png', 'npy'],
-                        help='16-bit PNG of metres x 256, or float32 .npy metres')
+    parser.add_argument('--format', default='png',
+                        choices=['png', 'npy', 'disparity8'],
+                        help='16-bit PNG of metres x 256, float32 .npy metres, or '
+                             "an 8-bit PNG of the image's min-max normalised "
+                             'disparity (the released SDE-Seg form)')
     parser.add_argument('--scale', nargs=2, type=int, default=None,
                         metavar=('W', 'H'),
                         help='network input size (default: the dataset size)')
@@ -173,12 +181,29 @@ def depth_to_png(depth: np.ndarray) -> np.ndarray:
     return np.clip(np.round(depth * DEPTH_SCALE), 0, 65535).astype(np.uint16)
 
 
+def depth_to_normalised_disparity8(depth: np.ndarray) -> np.ndarray:
+    """Metres -> uint8 ``floor(255 · n)``, ``n`` the disparity ``1 / depth``
+    min–max normalised over the valid pixels of the whole map (invalid -> 0; a
+    constant map -> 0), as SDE-Seg's release stores its estimates."""
+    valid = np.isfinite(depth) & (depth > 0)
+    out = np.zeros(depth.shape, np.uint8)
+    if valid.any():
+        inv = 1.0 / depth[valid].astype(np.float64)
+        span = inv.max() - inv.min()
+        norm = (inv - inv.min()) / span if span > 0 else np.zeros_like(inv)
+        out[valid] = np.floor(norm * 255.0).astype(np.uint8)
+    return out
+
+
 def write_estimate(path: str, depth: np.ndarray, fmt: str) -> None:
     """Write through a temporary file so an interrupted run leaves no torn file."""
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp.{fmt}'
-    if fmt == 'png':
-        if not cv2.imwrite(tmp, depth_to_png(depth)):
+    ext = osp.splitext(path)[1]
+    tmp = f'{path}.tmp{ext}'
+    if fmt in ('png', 'disparity8'):
+        image = (depth_to_png(depth) if fmt == 'png'
+                 else depth_to_normalised_disparity8(depth))
+        if not cv2.imwrite(tmp, image):
             raise OSError(f'could not write {tmp}')
     else:
         depth = np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
@@ -222,7 +247,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Tuple[int, int]:
         progress = ProgressBar(len(dataset))
         for index in range(len(dataset)):
             info = dataset.get_data_info(index)
-            path = osp.join(out_dir, f'{info["sample_name"]}.{args.format}')
+            suffix = 'npy' if args.format == 'npy' else 'png'
+            path = osp.join(out_dir, f'{info["sample_name"]}.{suffix}')
             if path in done:
                 progress.update()
                 continue

@@ -2,10 +2,16 @@
 # depth (tools/generate_depth_estimates.py with the stage-B SDE checkpoint), no SDE
 # loss, ImageNet encoder. Paper, 1/8 labels: 64.14 +- 1.34; full: 69.83 +- 0.36.
 _base_ = ['./_ssl_resnet101_cityscapes.py']
-estimate_dir = 'data/cityscapes/sde_depth/sde_stage_b_resnet101_cityscapes'
-model = dict(unlabelled_loss='mix', depth_loss_weight=0.0, mix_depth='estimate')
+estimate_dir = 'data/cityscapes/sde_disparity8/sde_stage_b_resnet101_cityscapes'
+model = dict(unlabelled_loss='mix', depth_loss_weight=0.0, mix_depth='estimate',
+             mix=dict(disparity_norm='none'))
 load_from = None
-_depth = dict(type='LoadDepthEstimate', estimate_dir=estimate_dir)
+# the released form of the estimates: the full image's disparity min-max normalised,
+# 8 bits (tools/generate_depth_estimates.py --format disparity8), compared without
+# re-normalising the crop; the earlier form here (metric 16-bit depth, normalised
+# per crop): --format png, encoding='depth', mix.disparity_norm='per_image'
+_depth = dict(type='LoadDepthEstimate', estimate_dir=estimate_dir,
+              encoding='normalised_disparity')
 train_dataloader = dict(dataset=dict(
     labelled=dict(pipeline=[
         dict(type='LoadImageFromFile'),

@@ -11,11 +11,17 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_sgd_sdeseg_40k.py',
 ]
-estimate_dir = 'data/camvid/sde_depth/sde_stage_b_resnet101_cityscapes'
+estimate_dir = 'data/camvid/sde_disparity8/sde_stage_b_resnet101_cityscapes'
 model = dict(sem_decoder=dict(out_channels=11), unlabelled_loss='mix',
-             depth_loss_weight=0.0, mix_depth='estimate')
+             depth_loss_weight=0.0, mix_depth='estimate',
+             mix=dict(disparity_norm='none'))
 load_from = 'work_dirs/sdeseg_transfer_resnet101_camvid.pth'
-_depth = dict(type='LoadDepthEstimate', estimate_dir=estimate_dir)
+# the released form of the estimates: the full image's disparity min-max normalised,
+# 8 bits (tools/generate_depth_estimates.py --format disparity8), compared without
+# re-normalising the crop; the earlier form here (metric 16-bit depth, normalised
+# per crop): --format png, encoding='depth', mix.disparity_norm='per_image'
+_depth = dict(type='LoadDepthEstimate', estimate_dir=estimate_dir,
+              encoding='normalised_disparity')
 # DepthMix pairs from the pool G_A u G_U (docs/sdeseg.md): the unlabelled branch
 # loads every image's labels; SemiSupervisedDataset keeps those of the split only.
 train_dataloader = dict(dataset=dict(

@@ -546,12 +546,14 @@ def test_paper_resnet101_ssl_model_builds_and_runs():
     assert model.mixer.mixer.epsilon == pytest.approx(0.03)
     assert model.mix_partner == 'pool' and model.mix_depth == 'online'
     assert model.sem_decoder.channels == (32, 64, 128, 256, 256)
-    # the segmentation decoder is the depth decoder's architecture (transfer)
+    # the segmentation decoder is the depth decoder's architecture (transfer),
+    # plus the release's intermediate class head on block 2
     depth_sd = model.depth_decoder.state_dict()
     for k, v in model.sem_decoder.state_dict().items():
-        if not k.startswith('heads.'):
+        if not k.startswith(('heads.', 'side_heads.')):
             assert depth_sd[k].shape == v.shape, k
     assert model.sem_decoder.heads['scale0'].out_channels == 19
+    assert model.sem_decoder.side_heads['block2'].weight.shape == (19, 128, 1, 1)
     with torch.no_grad():
         depth, logits = model._forward(torch.randn(1, 3, 64, 64))
     assert depth.shape == (1, 1, 64, 64) and logits.shape == (1, 19, 64, 64)

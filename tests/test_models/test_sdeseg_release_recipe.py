@@ -366,6 +366,8 @@ def test_ssl_configs_take_the_released_rules(path):
     (block, gate), = m.cross_task_blocks.items()
     assert int(block) == 2
     assert (gate.gate_source, gate.bias, gate.zero_init_gate) == ('sender', False, True)
+    # the release's intermediate segmentation head at the distillation block
+    assert tuple(m.sem_decoder.side_outputs) == (2, )
     keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
     assert keys.depth_decoder.lr_mult == pytest.approx(10.0)
     data = cfg.train_dataloader.dataset

@@ -135,6 +135,36 @@ def test_png_encoding_clips_and_zeroes_invalid(tool):
                                   [[256, 0, 0], [0, 0, 65535]])
 
 
+def test_normalised_disparity8_is_the_released_form(tool):
+    """Depth 1, 2, 4 m -> disparity 1, 0.5, 0.25 -> min-max 1, 1/3, 0 over the
+    whole map -> floor(255 n) = 255, 85, 0; invalid pixels 0."""
+    depth = np.array([[1.0, 2.0], [4.0, 0.0], [np.nan, 4.0]], np.float32)
+    np.testing.assert_array_equal(tool.depth_to_normalised_disparity8(depth),
+                                  [[255, 85], [0, 0], [0, 0]])
+    assert tool.depth_to_normalised_disparity8(depth).dtype == np.uint8
+    flat = np.full((2, 2), 3.0, np.float32)  # one depth value: every pixel 0
+    assert not tool.depth_to_normalised_disparity8(flat).any()
+
+
+def test_disparity8_files_read_back_as_the_full_image_disparity(setup, tool,
+                                                               monkeypatch):
+    from mmdepthsem.datasets.transforms.loading import LoadDepthEstimate
+    monkeypatch.chdir(REPO)
+    out = setup['root'] / 'est_disp8'
+    assert tool.main([setup['config'], setup['checkpoint'], '--branch', 'labelled',
+                      '--out-dir', str(out), '--format', 'disparity8',
+                      '--device', 'cpu']) == (2, 0)
+    png = cv2.imread(str(out / f'{setup["names"][0]}.png'), cv2.IMREAD_UNCHANGED)
+    assert png.dtype == np.uint8 and png.min() == 0 and png.max() == 255
+    expected = tool.depth_to_normalised_disparity8(
+        _predict(setup['model'], setup['images'][0]))
+    assert np.abs(png.astype(int) - expected).max() <= 1  # float rounding only
+    est = LoadDepthEstimate(str(out), encoding='normalised_disparity')(
+        dict(sample_name=setup['names'][0], ori_shape=(HEIGHT, WIDTH)))['est_depth_map']
+    np.testing.assert_allclose(1.0 / est[png > 0], png[png > 0] / 255.0, rtol=1e-6)
+    assert (1.0 / est[png == 0] <= 1e-6).all()
+
+
 def test_corrupt_checkpoint_gives_clear_error(setup, tool, tmp_path):
     bad = tmp_path / 'corrupt.pth'
     bad.write_bytes(b'this is not a checkpoint')

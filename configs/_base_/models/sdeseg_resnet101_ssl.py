@@ -17,6 +17,8 @@
 #   blur_kernel_size=5, augment_per='image'
 #   cross_task_blocks.2: gate_source='receiver', bias=True, zero_init_gate=False
 #   (PAD-Net's gates, from the receiving task)
+#   sem_decoder.side_outputs=() (no intermediate segmentation head; the release
+#   averages the labelled cross-entropy of the final and the block-2 logits)
 _base_ = ['./sdeseg_resnet101.py']
 num_classes = 19
 data_preprocessor = dict(type='MultiBranchDataPreProcessor')
@@ -30,7 +32,8 @@ model = dict(
         aspp_dilations=(6, 12, 18),
         out_channels=num_classes,
         out_activation=None,
-        scales=(0, )),
+        scales=(0, ),
+        side_outputs=(2, )),
     sem_loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                   avg_non_ignore=True),
     cross_task_blocks={2: dict(type='AttentionGuidedDistillation', channels=128,

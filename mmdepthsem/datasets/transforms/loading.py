@@ -716,26 +716,48 @@ class LoadDepthEstimate(LoadDepthAnnotation):
     they are read here into ``est_depth_map`` and follow every geometric transform
     like ground-truth depth. The file of a sample is
     ``<estimate_dir>/<sample_name><suffix>`` (``sample_name`` is set by every
-    mmdepthsem dataset), a 16-bit PNG (value / ``depth_scale`` = metres) or a float
-    ``.npy`` in metres.
+    mmdepthsem dataset), with ``encoding``:
+
+    - ``'depth'``: a 16-bit PNG (value / ``depth_scale`` = metres) or a float
+      ``.npy`` in metres;
+    - ``'normalised_disparity'``: SDE-Seg's released form, the full image's
+      disparity min–max normalised to ``[0, 1]`` (1 = nearest), stored as an 8-bit
+      (or 16-bit) PNG, value / dtype maximum (``generate_depth_estimates.py
+      --format disparity8``). It is kept as ``1 / n`` (``n`` floored at 1e-6), a
+      depth up to an unknown scale and shift, not metres: for masks that compare
+      disparity without re-normalising it (``DepthMix(disparity_norm='none')``).
 
     Required keys: ``sample_name``. Added keys: ``est_depth_map`` (``(H, W)`` float32
-    metres, ``0`` invalid).
+    metres, ``0`` invalid; ``1 / n`` for ``'normalised_disparity'``).
 
     Args:
         estimate_dir: Folder of the estimates (absolute, or relative to the working
             directory).
         suffix: File suffix, ``.png`` or ``.npy``.
-        depth_scale: Stored value per metre for PNGs.
+        depth_scale: Stored value per metre for depth PNGs.
+        encoding: ``'depth'`` or ``'normalised_disparity'`` (see above).
         backend_args: mmengine file backend arguments.
     """
 
+    ENCODINGS = ('depth', 'normalised_disparity')
+    #: disparity floor of ``'normalised_disparity'`` (the farthest pixel is 0)
+    MIN_DISPARITY = 1e-6
+
     def __init__(self, estimate_dir: str, suffix: str = '.png',
                  depth_scale: Optional[float] = 256.0,
+                 encoding: str = 'depth',
                  backend_args: Optional[dict] = None) -> None:
-        super().__init__(depth_scale=depth_scale, backend_args=backend_args)
+        super().__init__(depth_scale=depth_scale, backend_args=backend_args,
+                         allow_8bit=encoding == 'normalised_disparity')
+        if encoding not in self.ENCODINGS:
+            raise ValueError(f'LoadDepthEstimate: encoding must be one of '
+                             f'{self.ENCODINGS}, got {encoding!r}')
+        if encoding == 'normalised_disparity' and suffix != '.png':
+            raise ValueError("LoadDepthEstimate: encoding='normalised_disparity' "
+                             f'reads integer PNGs, got suffix {suffix!r}')
         self.estimate_dir = estimate_dir
         self.suffix = suffix
+        self.encoding = encoding
 
     def transform(self, results: dict) -> dict:
         """Read the sample's estimate into ``results['est_depth_map']``."""
@@ -745,8 +767,15 @@ class LoadDepthEstimate(LoadDepthAnnotation):
                            'mmdepthsem datasets) to find the estimate file')
         path = osp.join(self.estimate_dir, f'{name}{self.suffix}')
         raw = self._read_raw(path)
-        scale = 1.0 if np.issubdtype(raw.dtype, np.floating) else self.depth_scale
         _check_same_size(raw.shape, results, path, 'depth estimate')
+        if self.encoding == 'normalised_disparity':
+            if not np.issubdtype(raw.dtype, np.unsignedinteger):
+                raise ValueError(f'{path}: a normalised-disparity estimate is an '
+                                 f'8- or 16-bit PNG, got {raw.dtype}')
+            disp = raw.astype(np.float32) / np.float32(np.iinfo(raw.dtype).max)
+            results['est_depth_map'] = 1.0 / np.maximum(disp, self.MIN_DISPARITY)
+            return results
+        scale = 1.0 if np.issubdtype(raw.dtype, np.floating) else self.depth_scale
         depth = raw.astype(np.float32) / np.float32(scale)
         depth[~np.isfinite(depth) | (depth < 0)] = 0
         results['est_depth_map'] = depth
@@ -754,4 +783,5 @@ class LoadDepthEstimate(LoadDepthAnnotation):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(estimate_dir={self.estimate_dir!r}, '
-                f'suffix={self.suffix!r}, depth_scale={self.depth_scale})')
+                f'suffix={self.suffix!r}, depth_scale={self.depth_scale}, '
+                f'encoding={self.encoding!r})')

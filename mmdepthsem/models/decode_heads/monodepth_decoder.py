@@ -101,6 +101,14 @@ class MonodepthDepthDecoder(BaseModule):
         block_hooks: Optional ``{b: module or config}``; the module maps a block's
             ``(B, channels[b], H / 2**b, W / 2**b)`` output to a tensor of the same
             shape and runs right after that block's skip-concat conv.
+        head_kernel_size: Kernel of the output heads: 3 (Monodepth2's ``dispconv``,
+            reflection padding) or 1 (a plain 1×1 conv with bias, SDE-Seg's released
+            segmentation head).
+        side_outputs: Blocks with an extra 1×1 conv head (``out_channels``, bias,
+            same activation) on the block output *before* any cross-decoder
+            exchange of :func:`decode_in_lockstep`: SDE-Seg's released intermediate
+            segmentation head at the distillation block. Returned as
+            ``side_outputs``; estimators decide which losses read them.
         init_cfg: mmengine init config.
     """
 
@@ -112,6 +120,8 @@ class MonodepthDepthDecoder(BaseModule):
                  out_activation: Optional[str] = 'sigmoid',
                  in_index: Sequence[int] = (0, 1, 2, 3, 4),
                  block_hooks: Optional[Dict[int, Union[dict, nn.Module]]] = None,
+                 head_kernel_size: int = 3,
+                 side_outputs: Sequence[int] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) != 5 or len(channels) != 5 or len(in_index) != 5:
@@ -120,6 +130,12 @@ class MonodepthDepthDecoder(BaseModule):
         if not set(scales) <= set(BLOCKS):
             raise ValueError(f'MonodepthDepthDecoder: scales must lie in 0 .. 4, got '
                              f'{tuple(scales)}')
+        if not set(side_outputs) <= set(BLOCKS):
+            raise ValueError(f'MonodepthDepthDecoder: side_outputs must lie in 0 .. 4, '
+                             f'got {tuple(side_outputs)}')
+        if head_kernel_size not in (1, 3):
+            raise ValueError('MonodepthDepthDecoder: head_kernel_size must be 1 or 3, '
+                             f'got {head_kernel_size!r}')
         if out_activation not in ('sigmoid', None):
             raise ValueError(f'MonodepthDepthDecoder: unknown out_activation '
                              f'{out_activation!r}; use "sigmoid" or None')
@@ -130,8 +146,15 @@ class MonodepthDepthDecoder(BaseModule):
         self.out_activation = out_activation
         self.blocks = nn.ModuleDict(
             {f'block{b}': self._make_block(b) for b in BLOCKS})
+        self.head_kernel_size = head_kernel_size
         self.heads = nn.ModuleDict({
-            f'scale{s}': _conv3x3(channels[s], out_channels) for s in self.scales})
+            f'scale{s}': (_conv3x3(channels[s], out_channels) if head_kernel_size == 3
+                          else nn.Conv2d(channels[s], out_channels, 1))
+            for s in self.scales})
+        self.side_outputs = tuple(sorted(side_outputs))
+        self.side_heads = nn.ModuleDict({
+            f'block{b}': nn.Conv2d(channels[b], out_channels, 1)
+            for b in self.side_outputs})
         self.block_hooks = nn.ModuleDict()
         for b, hook in (block_hooks or {}).items():
             if int(b) not in BLOCKS:
@@ -197,6 +220,15 @@ class MonodepthDepthDecoder(BaseModule):
         out = self.heads[f'scale{scale}'](x)
         return out.sigmoid() if self.out_activation == 'sigmoid' else out
 
+    def forward_side_head(self, block: int, x: Tensor) -> Tensor:
+        """Side output of block ``b`` (one of ``side_outputs``) from its output.
+
+        Returns:
+            ``(B, out_channels, H / 2**b, W / 2**b)``, in ``(0, 1)`` with sigmoid.
+        """
+        out = self.side_heads[f'block{block}'](x)
+        return out.sigmoid() if self.out_activation == 'sigmoid' else out
+
     def forward(self, inputs: Sequence[Tensor]) -> Dict[str, Dict[int, Tensor]]:
         """Decode encoder features.
 
@@ -209,7 +241,9 @@ class MonodepthDepthDecoder(BaseModule):
             features={b: (B, channels[b], H / 2**b, W / 2**b)},
             upconvs={b: (B, channels[b], H / 2**(b+1), W / 2**(b+1))})``: the
             (sigmoid disparity) outputs per scale, every block's output (after its
-            hook) and every block's first conv output (SGRE's ``upconv_b``).
+            hook) and every block's first conv output (SGRE's ``upconv_b``); and
+            ``side_outputs={b: (B, out_channels, H / 2**b, W / 2**b)}`` of the
+            ``side_outputs`` blocks (empty without them).
         """
         return decode_in_lockstep([self], inputs)[0]
 
@@ -230,15 +264,20 @@ def decode_in_lockstep(decoders: Sequence[MonodepthDepthDecoder],
         exchange: Cross-decoder modules keyed by block index.
 
     Returns:
-        One ``dict(outputs=..., features=..., upconvs=...)`` per decoder, as
-        ``forward``.
+        One ``dict(outputs=..., features=..., upconvs=..., side_outputs=...)`` per
+        decoder, as ``forward``; side outputs read the block output before the
+        exchange.
     """
     xs = [dec._features(inputs)[4] for dec in decoders]
-    results = [dict(outputs={}, features={}, upconvs={}) for _ in decoders]
+    results = [dict(outputs={}, features={}, upconvs={}, side_outputs={})
+               for _ in decoders]
     for block in BLOCKS:
         stepped = [dec.forward_block(block, x, inputs, return_upconv=True)
                    for dec, x in zip(decoders, xs)]
         xs = [x for x, _ in stepped]
+        for dec, x, result in zip(decoders, xs, results):
+            if block in getattr(dec, 'side_outputs', ()):
+                result['side_outputs'][block] = dec.forward_side_head(block, x)
         if exchange is not None and str(block) in exchange:
             xs = list(exchange[str(block)](*xs))
         for dec, x, (_, upconv), result in zip(decoders, xs, stepped, results):

@@ -293,7 +293,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         unl_x, unl_s = inputs['unlabelled'], data_samples['unlabelled']
 
         lab_depth, lab_sem = self.decode(lab_x, lab_s)
-        losses = {'loss_sem': self._sem_loss(lab_sem['outputs'], self._labels(lab_s))}
+        losses = {'loss_sem': self.supervised_sem_loss(lab_sem, self._labels(lab_s))}
         if self.depth_loss_weight > 0 and 'labelled' in self.depth_loss_branches:
             losses.update({
                 f'{name}_labelled': value for name, value in
@@ -340,8 +340,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         if 'source' in inputs:  # semi-supervised domain adaptation, eq. 17-21
             src_x, src_s = inputs['source'], data_samples['source']
             _, src_sem = self.decode(src_x, src_s)
-            losses['loss_sem_source'] = self._sem_loss(src_sem['outputs'],
-                                                       self._labels(src_s))
+            losses['loss_sem_source'] = self.supervised_sem_loss(src_sem,
+                                                                 self._labels(src_s))
             if self.unlabelled_loss == 'mix':  # cross-domain DepthMix (CDM)
                 src_depth = torch.stack([self._estimate(s) for s in src_s])
                 images, labels, conf_mixed, ratio = self._mix(
@@ -415,7 +415,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
     def _labelled_only_loss(self, inputs: Tensor, data_samples: SampleList
                             ) -> Dict[str, Tensor]:
         depth, sem = self.decode(inputs, data_samples)
-        losses = {'loss_sem': self._sem_loss(sem['outputs'], self._labels(data_samples))}
+        losses = {'loss_sem': self.supervised_sem_loss(sem, self._labels(data_samples))}
         if self.depth_loss_weight > 0:
             losses.update(self._weighted_depth_losses(inputs, data_samples, depth))
         return losses

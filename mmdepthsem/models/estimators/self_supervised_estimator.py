@@ -224,7 +224,7 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
             if self.sem_decoder is not None or self.triplet_loss is not None:
                 labels = self._labels(data_samples)
             if self.sem_decoder is not None:
-                losses['loss_sem'] = self._sem_loss(sem_decoded['outputs'], labels)
+                losses['loss_sem'] = self.supervised_sem_loss(sem_decoded, labels)
             if self.triplet_loss is not None:
                 loss, count = self.triplet_loss(
                     [decoded['features'][b] for b in self.triplet_blocks], labels,
@@ -308,6 +308,23 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
                                        align_corners=False)
             losses.append(self.sem_loss(logits, labels, ignore_index=255))
         return torch.stack(losses).mean()
+
+    def supervised_sem_loss(self, sem_decoded: dict, labels: Tensor) -> Tensor:
+        """``sem_loss`` of the semantic decoder's outputs, averaged with that of
+        each of its side outputs (``MonodepthDepthDecoder(side_outputs=...)``).
+
+        With one side output this is SDE-Seg's released rule for the labelled
+        cross-entropy, ``(CE(final) + CE(intermediate)) / 2``; without side outputs
+        it is ``_sem_loss`` of the outputs alone.
+
+        Args:
+            sem_decoded: The semantic decoder's ``dict(outputs=..., side_outputs=...)``.
+            labels: ``(B, H, W)`` int64 labels (255 ignored).
+        """
+        terms = [self._sem_loss(sem_decoded['outputs'], labels)]
+        sides = sem_decoded.get('side_outputs', {})
+        terms += [self._sem_loss({0: sides[b]}, labels) for b in sorted(sides)]
+        return terms[0] if len(terms) == 1 else torch.stack(terms).mean()
 
     def _labels(self, data_samples: SampleList) -> Tensor:
         """``(B, H, W)`` int64 labels from ``sem_label_field``."""
