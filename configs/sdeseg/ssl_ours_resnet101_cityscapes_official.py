@@ -11,8 +11,6 @@
 #    `seg_final_head`), the intermediate head a 1x1 conv on block 2 before the
 #    distillation (`seg_intermediate_head`), their labelled cross-entropies averaged;
 #  - images normalised as (x - 0.45) / 0.225 on [0, 1] (Monodepth2's encoders).
-# Not covered: the release's segmentation output is produced at the size of the first
-# encoder feature (stride 2) and upsampled in the loss; here it is full size.
 _base_ = ['./ssl_ours_resnet101_cityscapes.py']
 official_widths = (64, 128, 128, 256, 256)
 official_aspp = dict(channels=official_widths, aspp_skip_conv=True,
