@@ -21,9 +21,13 @@ depth in metres × 256 (0 = invalid, clipped to the uint16 range), or with
 without multi-task learning, source-domain estimates, Matching Geometry Sampling).
 ``--format disparity8`` writes SDE-Seg's released form instead (its
 ``loader/depth_estimator.py``): the image's disparity min–max normalised over the
-whole image (1 = nearest), times 255 and truncated to an 8-bit PNG, read by
-``LoadDepthEstimate(encoding='normalised_disparity')`` for
-``DepthMix(disparity_norm='none')``.
+whole image (1 = nearest), times 255 and truncated to an 8-bit PNG;
+``--format sigmoid_disparity16`` the network's own sigmoid disparity
+``(1/D − 1/max_depth) / (1/min_depth − 1/max_depth)``, times 65535 and truncated to
+a 16-bit PNG (the released SSDA's source-domain files, ``inference_sde.py``). Both
+are read by ``LoadDepthEstimate(encoding='normalised_disparity')`` for
+``DepthMix(disparity_norm='none')`` and by
+``MatchingGeometrySourceDataset(estimate_encoding='normalised_disparity')``.
 ``--out-dir`` defaults to ``<data_root>/depth_estimates/<config name>``.
 
 The depth is ``model.predict`` on the output of the model's own data preprocessor,
@@ -65,10 +69,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', default=None,
                         help='default: <data_root>/depth_estimates/<config name>')
     parser.add_argument('--format', default='png',
-                        choices=['png', 'npy', 'disparity8'],
+                        choices=['png', 'npy', 'disparity8', 'sigmoid_disparity16'],
                         help='16-bit PNG of metres x 256, float32 .npy metres, or '
                              "an 8-bit PNG of the image's min-max normalised "
-                             'disparity (the released SDE-Seg form)')
+                             'disparity (the released SDE-Seg form), or a 16-bit '
+                             "PNG of the network's sigmoid disparity")
     parser.add_argument('--scale', nargs=2, type=int, default=None,
                         metavar=('W', 'H'),
                         help='network input size (default: the dataset size)')
@@ -195,14 +200,34 @@ def depth_to_normalised_disparity8(depth: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_estimate(path: str, depth: np.ndarray, fmt: str) -> None:
-    """Write through a temporary file so an interrupted run leaves no torn file."""
+def depth_to_sigmoid_disparity16(depth: np.ndarray, min_depth: float,
+                                 max_depth: float) -> np.ndarray:
+    """Metres -> uint16 ``floor(65535 · σ)`` of the disparity the network's sigmoid
+    produced, ``σ = (1/D − 1/max_depth) / (1/min_depth − 1/max_depth)`` (the
+    inverse of :func:`~mmdepthsem.models.utils.disp_to_depth`), clipped to
+    ``[0, 1]``; invalid pixels 0."""
+    valid = np.isfinite(depth) & (depth > 0)
+    out = np.zeros(depth.shape, np.uint16)
+    lo, hi = 1.0 / max_depth, 1.0 / min_depth
+    sigma = (1.0 / depth[valid].astype(np.float64) - lo) / (hi - lo)
+    out[valid] = np.floor(np.clip(sigma, 0.0, 1.0) * 65535.0).astype(np.uint16)
+    return out
+
+
+def write_estimate(path: str, depth: np.ndarray, fmt: str,
+                   depth_range: Tuple[float, float] = (0.1, 100.0)) -> None:
+    """Write through a temporary file so an interrupted run leaves no torn file.
+
+    ``depth_range``: the model's ``(min_depth, max_depth)`` for
+    ``sigmoid_disparity16``."""
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     ext = osp.splitext(path)[1]
     tmp = f'{path}.tmp{ext}'
-    if fmt in ('png', 'disparity8'):
-        image = (depth_to_png(depth) if fmt == 'png'
-                 else depth_to_normalised_disparity8(depth))
+    if fmt != 'npy':
+        image = {'png': depth_to_png,
+                 'disparity8': depth_to_normalised_disparity8,
+                 'sigmoid_disparity16': lambda d: depth_to_sigmoid_disparity16(
+                     d, *depth_range)}[fmt](depth)
         if not cv2.imwrite(tmp, image):
             raise OSError(f'could not write {tmp}')
     else:
@@ -257,7 +282,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Tuple[int, int]:
                 kept += 1
             else:
                 write_estimate(path, estimate_depth(model, dataset[index]),
-                               args.format)
+                               args.format, (model.min_depth, model.max_depth))
                 written += 1
             progress.update()
         sys.stdout.write('\n')

@@ -31,7 +31,8 @@ import mmengine.fileio as fileio
 import numpy as np
 
 from mmdepthsem.registry import DATASETS
-from .transforms.loading import DataFileError, _read_map
+from .transforms.loading import (DataFileError, _read_map,
+                                 inverse_of_stored_disparity)
 
 #: Rows left out at the top / bottom of a 512-row map (eq. 22).
 EXCLUDE_TOP = 80
@@ -168,19 +169,25 @@ def geometric_distance(depth_i: np.ndarray,
 
 def read_depth_estimate(path: str,
                         depth_scale: float = 256.0,
-                        backend_args: Optional[dict] = None) -> np.ndarray:
+                        backend_args: Optional[dict] = None,
+                        encoding: str = 'depth') -> np.ndarray:
     """Read a depth-estimate file like :class:`LoadDepthEstimate` does.
 
     Args:
         path: 16-bit PNG (value / ``depth_scale`` = metres) or float ``.npy``
-            (metres).
+            (metres); with ``encoding='normalised_disparity'`` an unsigned PNG of a
+            disparity in ``[0, 1]`` (:func:`inverse_of_stored_disparity`).
         depth_scale: Stored value per metre of integer files.
         backend_args: mmengine file backend arguments.
+        encoding: ``'depth'`` or ``'normalised_disparity'``.
 
     Returns:
-        ``(H, W)`` float32 metres, ``0`` where invalid (non-finite or negative).
+        ``(H, W)`` float32 metres, ``0`` where invalid (non-finite or negative);
+        ``1 / n`` for ``'normalised_disparity'``.
     """
     raw = _read_map(path, 'depth estimate', backend_args)
+    if encoding == 'normalised_disparity':
+        return inverse_of_stored_disparity(raw, path)
     if not (np.issubdtype(raw.dtype, np.integer)
             or np.issubdtype(raw.dtype, np.floating)):
         raise DataFileError(f'depth estimate {path} has unsupported dtype {raw.dtype}',
@@ -256,6 +263,10 @@ class MatchingGeometrySourceDataset:
         source_estimate_dir: The same for the source.
         target_estimate_suffix, source_estimate_suffix: Estimate file suffixes.
         depth_scale: Stored value per metre of integer (PNG) estimates.
+        estimate_encoding: ``'depth'`` (metres) or ``'normalised_disparity'``
+            (SDE-Seg's released files, see :class:`LoadDepthEstimate`; with
+            ``normalise='none'`` eq. 22 then compares ``log(1 + n)`` of the stored
+            disparities, as the release does).
         num_candidates: ``|C|``, the number of random source candidates (paper: 5).
         match_size: ``(width, height)`` the maps are compared at (paper: 1024×512).
         exclude_top, exclude_bottom: Rows dropped at 512 rows (paper: 80, 100);
@@ -280,6 +291,7 @@ class MatchingGeometrySourceDataset:
                  target_estimate_suffix: str = '.png',
                  source_estimate_suffix: str = '.png',
                  depth_scale: float = 256.0,
+                 estimate_encoding: str = 'depth',
                  num_candidates: int = 5,
                  match_size: Tuple[int, int] = MATCH_SIZE,
                  exclude_top: int = EXCLUDE_TOP,
@@ -295,6 +307,10 @@ class MatchingGeometrySourceDataset:
         if normalise not in ('image', 'domain', 'none'):
             raise ValueError(f"normalise must be 'image', 'domain' or 'none', got "
                              f'{normalise!r}')
+        if estimate_encoding not in ('depth', 'normalised_disparity'):
+            raise ValueError("estimate_encoding must be 'depth' or "
+                             f"'normalised_disparity', got {estimate_encoding!r}")
+        self.estimate_encoding = estimate_encoding
         self.source = DATASETS.build(source) if isinstance(source, dict) else source
         self.target = DATASETS.build(target) if isinstance(target, dict) else target
         self.estimate_dirs = dict(target=target_estimate_dir, source=source_estimate_dir)
@@ -384,7 +400,8 @@ class MatchingGeometrySourceDataset:
             domain: ``'target'`` or ``'source'``.
             index: Sample index in that domain's dataset.
         """
-        return read_depth_estimate(self._depth_path(domain, index), self.depth_scale)
+        return read_depth_estimate(self._depth_path(domain, index), self.depth_scale,
+                                   encoding=self.estimate_encoding)
 
     def _scale(self, domain: str) -> Optional[float]:
         """The depth scale of ``domain``'s maps (``None``: each map's median)."""

@@ -84,3 +84,23 @@ def test_depthmix_option_and_configs():
     # the online rows keep the per-crop normalisation (the release's online depth)
     ours = Config.fromfile(osp.join(REPO, 'configs/sdeseg/ssl_ours_resnet101_cityscapes.py'))
     assert ours.model.mix.get('disparity_norm', 'per_image') == 'per_image'
+
+
+def test_matching_geometry_reads_stored_disparities(tmp_path):
+    """A 16-bit stored disparity n reads back as 1 / n; with normalise='none' eq. 22
+    then compares log(1 + n), the release's log(1 + disparity) of its files."""
+    from mmdepthsem.datasets.matching_geometry import (
+        MatchingGeometrySourceDataset, geometric_distance, read_depth_estimate)
+    cv2.imwrite(str(tmp_path / 't.png'), np.full((512, 4), 65535, np.uint16))
+    cv2.imwrite(str(tmp_path / 's.png'), np.full((512, 4), 13107, np.uint16))  # 0.2
+    target = read_depth_estimate(str(tmp_path / 't.png'),
+                                 encoding='normalised_disparity')
+    source = read_depth_estimate(str(tmp_path / 's.png'),
+                                 encoding='normalised_disparity')
+    np.testing.assert_allclose(target, 1.0)
+    np.testing.assert_allclose(source, 5.0, rtol=1e-6)
+    distance = geometric_distance(target, source, scale_i=1.0, scale_j=1.0)
+    assert distance == pytest.approx(abs(np.log(2.0) - np.log(1.2)), rel=1e-5)
+    with pytest.raises(ValueError, match='estimate_encoding'):
+        MatchingGeometrySourceDataset(source=None, target=None,
+                                      estimate_encoding='disparity')

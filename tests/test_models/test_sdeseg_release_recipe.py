@@ -361,7 +361,10 @@ def test_ssl_configs_take_the_released_rules(path):
                                   hue=0.25)
     assert (m.color_jitter_prob, m.blur_prob) == (0.8, 0.5)
     assert tuple(m.blur_sigma) == (0.15, 1.15)
-    assert tuple(m.depth_loss_branches) == ('labelled', 'unlabelled')
+    ssda = name.startswith('ssda_')
+    # the released SSDA trainer computes the SDE loss on the labelled target only
+    assert tuple(m.depth_loss_branches) == (
+        ('labelled', ) if ssda else ('labelled', 'unlabelled'))
     assert m.align_corners is True and m.scale_weighting == 'mean'
     (block, gate), = m.cross_task_blocks.items()
     assert int(block) == 2
@@ -382,9 +385,22 @@ def test_ssl_configs_take_the_released_rules(path):
     if 'classmix' in name:
         assert m.mix.rounding == 'floor'
     if m.depth_loss_weight > 0:
-        for branch in (data.labelled, data.unlabelled):
+        for branch in ((data.labelled, ) if ssda else (data.labelled, data.unlabelled)):
             assert 'LoadNeighbourFrames' in pipeline_types(branch)
             assert tuple(branch.frame_ids) == (-1, 1)
+    if ssda and 'resnet101' in name:  # the released SSDA rules (cd541578)
+        assert m.mix_depth == 'estimate' and m.mix.disparity_norm == 'none'
+        assert m.cross_domain_q_prime == 'target_share'
+        assert m.cross_domain_epsilon_flip_prob == pytest.approx(0.5)
+        assert 'LoadNeighbourFrames' not in pipeline_types(data.unlabelled)
+        for branch in (data.unlabelled, data.source.source):
+            loads = [t for t in branch.pipeline if t['type'] == 'LoadDepthEstimate']
+            assert [t['encoding'] for t in loads] == ['normalised_disparity']
+            resize, = [t for t in branch.pipeline if t['type'] == 'Resize']
+            assert tuple(resize['scale']) == (1024, 512)
+        assert data.source.estimate_encoding == 'normalised_disparity'
+        assert data.source.normalise == 'none'
+        assert data.source.source.indices in (24466, 8900)  # last 500 held out
     # no Monodepth2 colour jitter before the mix (the release sets no color_aug)
     assert 'ColorJitter' not in pipeline_types(data.unlabelled)
 

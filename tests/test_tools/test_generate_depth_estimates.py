@@ -146,6 +146,16 @@ def test_normalised_disparity8_is_the_released_form(tool):
     assert not tool.depth_to_normalised_disparity8(flat).any()
 
 
+def test_sigmoid_disparity16_inverts_disp_to_depth(tool):
+    """min 0.125 m, max 100 m: σ = (1/D − 0.01) / 7.99; D = 0.125 -> 1 -> 65535,
+    D = 100 -> 0, D = 1 -> 0.99 / 7.99 -> floor(8120.1) = 8120; beyond max_depth
+    clipped to 0; invalid 0."""
+    depth = np.array([[0.125, 100.0, 1.0], [1000.0, 0.0, np.nan]], np.float32)
+    out = tool.depth_to_sigmoid_disparity16(depth, 0.125, 100.0)
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out, [[65535, 0, 8120], [0, 0, 0]])
+
+
 def test_disparity8_files_read_back_as_the_full_image_disparity(setup, tool,
                                                                monkeypatch):
     from mmdepthsem.datasets.transforms.loading import LoadDepthEstimate

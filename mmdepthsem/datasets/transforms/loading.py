@@ -708,6 +708,25 @@ class LoadPseudoLabel(LoadSemAnnotation):
                 f'backend_args={self.backend_args})')
 
 
+#: disparity floor of stored disparities (the farthest pixel is 0)
+MIN_STORED_DISPARITY = 1e-6
+
+
+def inverse_of_stored_disparity(raw: np.ndarray, path: str) -> np.ndarray:
+    """``1 / n`` of a disparity stored in ``[0, 1]`` as an unsigned integer map
+    (``n`` = value / the dtype's maximum, floored at 1e-6): SDE-Seg's released
+    estimates, 8-bit min–max normalised or 16-bit network outputs.
+
+    Returns:
+        ``(H, W)`` float32, a depth up to an unknown scale and shift (not metres).
+    """
+    if not np.issubdtype(raw.dtype, np.unsignedinteger):
+        raise DataFileError(f'{path}: a stored-disparity estimate is an 8- or '
+                            f'16-bit PNG, got {raw.dtype}', path)
+    disp = raw.astype(np.float32) / np.float32(np.iinfo(raw.dtype).max)
+    return (1.0 / np.maximum(disp, MIN_STORED_DISPARITY)).astype(np.float32)
+
+
 @TRANSFORMS.register_module()
 class LoadDepthEstimate(LoadDepthAnnotation):
     """Load a precomputed depth *estimate* (not ground truth) for depth-based mixing.
@@ -720,12 +739,15 @@ class LoadDepthEstimate(LoadDepthAnnotation):
 
     - ``'depth'``: a 16-bit PNG (value / ``depth_scale`` = metres) or a float
       ``.npy`` in metres;
-    - ``'normalised_disparity'``: SDE-Seg's released form, the full image's
-      disparity min–max normalised to ``[0, 1]`` (1 = nearest), stored as an 8-bit
-      (or 16-bit) PNG, value / dtype maximum (``generate_depth_estimates.py
-      --format disparity8``). It is kept as ``1 / n`` (``n`` floored at 1e-6), a
-      depth up to an unknown scale and shift, not metres: for masks that compare
-      disparity without re-normalising it (``DepthMix(disparity_norm='none')``).
+    - ``'normalised_disparity'``: SDE-Seg's released forms, a disparity in
+      ``[0, 1]`` (1 = nearest) stored as an unsigned PNG, value / dtype maximum:
+      the full image's disparity min–max normalised, 8 bits
+      (``generate_depth_estimates.py --format disparity8``, the target domain), or
+      the network's sigmoid disparity, 16 bits (``--format sigmoid_disparity16``,
+      the released SSDA source domains). It is kept as ``1 / n``
+      (:func:`inverse_of_stored_disparity`), a depth up to an unknown scale and
+      shift, not metres: for masks that compare disparity without re-normalising
+      it (``DepthMix(disparity_norm='none')``).
 
     Required keys: ``sample_name``. Added keys: ``est_depth_map`` (``(H, W)`` float32
     metres, ``0`` invalid; ``1 / n`` for ``'normalised_disparity'``).
@@ -740,8 +762,6 @@ class LoadDepthEstimate(LoadDepthAnnotation):
     """
 
     ENCODINGS = ('depth', 'normalised_disparity')
-    #: disparity floor of ``'normalised_disparity'`` (the farthest pixel is 0)
-    MIN_DISPARITY = 1e-6
 
     def __init__(self, estimate_dir: str, suffix: str = '.png',
                  depth_scale: Optional[float] = 256.0,
@@ -769,11 +789,7 @@ class LoadDepthEstimate(LoadDepthAnnotation):
         raw = self._read_raw(path)
         _check_same_size(raw.shape, results, path, 'depth estimate')
         if self.encoding == 'normalised_disparity':
-            if not np.issubdtype(raw.dtype, np.unsignedinteger):
-                raise ValueError(f'{path}: a normalised-disparity estimate is an '
-                                 f'8- or 16-bit PNG, got {raw.dtype}')
-            disp = raw.astype(np.float32) / np.float32(np.iinfo(raw.dtype).max)
-            results['est_depth_map'] = 1.0 / np.maximum(disp, self.MIN_DISPARITY)
+            results['est_depth_map'] = inverse_of_stored_disparity(raw, path)
             return results
         scale = 1.0 if np.issubdtype(raw.dtype, np.floating) else self.depth_scale
         depth = raw.astype(np.float32) / np.float32(scale)

@@ -25,6 +25,7 @@ Q_PRIME_OVER = ('image', 'batch')
 LOSS_AVERAGES = ('non_ignore', 'all')
 AUGMENT_PER = ('image', 'batch')
 DEPTH_LOSS_BRANCHES = ('labelled', 'unlabelled')
+CROSS_DOMAIN_Q_PRIMES = ('mixed', 'target_share')
 IGNORE_INDEX = 255
 
 
@@ -136,6 +137,15 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         augment_per: ``'image'`` (each mixed image draws whether it is jittered and
             blurred, and its σ) or ``'batch'`` (one draw for the whole batch, as the
             released code; the jitter factors are still drawn per image).
+        cross_domain_q_prime: Weight of the Cross-Domain DepthMix loss:
+            ``'mixed'`` (eq. 20 with eq. 14–15: ``q'`` of the mixed confidences,
+            source pixels certain) or ``'target_share'`` (the released SSDA code: a
+            pixel map, 1 on source pixels and ``q_t`` on target pixels, ``q_t`` the
+            share of *un-mixed* target pixels with confidence ``≥ τ`` over the
+            target batch, the pool's labelled images counting as certain).
+        cross_domain_epsilon_flip_prob: Probability, per source image, that
+            Cross-Domain DepthMix uses ``−ε`` instead of ``ε`` (the released SSDA
+            code: 0.5; eq. 10: 0). Needs a depth mix with an ``epsilon``.
         test_with: ``'student'`` or ``'teacher'``.
         **kwargs: :class:`SelfSupervisedDepthEstimator` arguments (``backbone``,
             ``depth_decoder``, ``sem_decoder``, ``sem_loss``, ``pose_net``,
@@ -163,6 +173,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  blur_prob: float = 0.5,
                  blur_kernel_size: Union[int, str] = 5,
                  augment_per: str = 'image',
+                 cross_domain_q_prime: str = 'mixed',
+                 cross_domain_epsilon_flip_prob: float = 0.0,
                  test_with: str = 'student',
                  sem_label_field: str = 'gt_sem_seg',
                  **kwargs) -> None:
@@ -182,6 +194,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 ('q_prime_over', q_prime_over, Q_PRIME_OVER),
                 ('unlabelled_loss_average', unlabelled_loss_average, LOSS_AVERAGES),
                 ('augment_per', augment_per, AUGMENT_PER),
+                ('cross_domain_q_prime', cross_domain_q_prime, CROSS_DOMAIN_Q_PRIMES),
                 ('test_with', test_with, ('student', 'teacher'))):
             if value not in allowed:
                 raise ValueError(f'MeanTeacherDepthSegEstimator: {name} must be one '
@@ -198,8 +211,19 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         if not 0.0 < teacher_momentum < 1.0:
             raise ValueError('MeanTeacherDepthSegEstimator: teacher_momentum is '
                              f'1 - alpha, in (0, 1), got {teacher_momentum}')
+        if not 0.0 <= cross_domain_epsilon_flip_prob <= 1.0:
+            raise ValueError('MeanTeacherDepthSegEstimator: '
+                             'cross_domain_epsilon_flip_prob must lie in [0, 1], got '
+                             f'{cross_domain_epsilon_flip_prob}')
         self.unlabelled_loss = unlabelled_loss
         self.mixer = MODELS.build(mix) if unlabelled_loss == 'mix' else None
+        if cross_domain_epsilon_flip_prob > 0 and not hasattr(
+                getattr(self.mixer, 'mixer', None), 'epsilon'):
+            raise ValueError('MeanTeacherDepthSegEstimator: '
+                             'cross_domain_epsilon_flip_prob needs a depth mix with '
+                             f'an `epsilon` (BatchDepthMix), got {mix!r}')
+        self.cross_domain_q_prime = cross_domain_q_prime
+        self.cross_domain_epsilon_flip_prob = float(cross_domain_epsilon_flip_prob)
         self.mix_partner = mix_partner
         self.mix_depth = mix_depth
         self.confidence_threshold = float(confidence_threshold)
@@ -299,7 +323,9 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 f'{name}_labelled': value for name, value in
                 self._weighted_depth_losses(lab_x, lab_s, lab_depth).items()})
         unl_depth = None
-        if self.depth_loss_weight > 0:
+        online_mix = self.unlabelled_loss == 'mix' and self.mix_depth == 'online'
+        if self.depth_loss_weight > 0 and (
+                'unlabelled' in self.depth_loss_branches or online_mix):
             unl_depth, _ = self.decode(unl_x, unl_s)
             if 'unlabelled' in self.depth_loss_branches:
                 losses.update(self._weighted_depth_losses(unl_x, unl_s, unl_depth))
@@ -344,16 +370,61 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                                                                  self._labels(src_s))
             if self.unlabelled_loss == 'mix':  # cross-domain DepthMix (CDM)
                 src_depth = torch.stack([self._estimate(s) for s in src_s])
-                images, labels, conf_mixed, ratio = self._mix(
+                if self.cross_domain_q_prime == 'target_share':
+                    # mixing a constant q_t with the certain source pixels gives
+                    # the release's weight map: 1 on source, q_t on target pixels
+                    share = self._target_share(unl_s, conf)
+                    def target_mix():
+                        return [self._mix_sample(pseudo[k], torch.full_like(
+                            conf[k], float(share)), unl_depth_map[k])
+                            for k in range(len(unl_s))]
+                else:
+                    target_mix = unl_mix
+                images, labels, conf_mixed, ratio = self._cross_domain_mix(
                     self.to_raw(src_x), self._labelled_mix_samples(src_s, src_depth),
-                    self.to_raw(clean_x), unl_mix())
+                    self.to_raw(clean_x), target_mix())
                 losses['mix_ratio_cross_domain'] = ratio
-                losses.update(self._mixed_loss(images, labels, conf_mixed,
-                                               'cross_domain'))
+                losses.update(self._mixed_loss(
+                    images, labels, conf_mixed, 'cross_domain',
+                    pixel_weight=(conf_mixed if self.cross_domain_q_prime ==
+                                  'target_share' else None)))
         return losses
 
+    def _target_share(self, samples: SampleList, conf: Tensor) -> Tensor:
+        """``q_t`` of ``cross_domain_q_prime='target_share'``: the share of target
+        pixels with confidence ``≥ τ`` over the batch, before mixing; images of
+        the labelled split (pool members) count as certain everywhere."""
+        conf = conf.clone()
+        for k, sample in enumerate(samples):
+            if sample.metainfo.get('is_labelled', False):
+                conf[k] = 1.0
+        return (conf >= self.confidence_threshold).float().mean()
+
+    def _cross_domain_mix(self, source_raw: Tensor, source: SampleList,
+                          target_raw: Tensor, target: SampleList
+                          ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """:meth:`_mix` of source ``k`` with target ``k``; with
+        ``cross_domain_epsilon_flip_prob`` each pair draws whether its ε is
+        negated (one pair at a time, the mixer's ε restored afterwards)."""
+        if self.cross_domain_epsilon_flip_prob == 0:
+            return self._mix(source_raw, source, target_raw, target)
+        depth_mix = self.mixer.mixer
+        epsilon = depth_mix.epsilon
+        flips = torch.rand(len(source)) < self.cross_domain_epsilon_flip_prob
+        parts = []
+        try:
+            for k in range(len(source)):
+                depth_mix.epsilon = -epsilon if bool(flips[k]) else epsilon
+                parts.append(self._mix(source_raw[k:k + 1], source[k:k + 1],
+                                       target_raw[k:k + 1], target[k:k + 1]))
+        finally:
+            depth_mix.epsilon = epsilon
+        images, labels, conf = (torch.cat([p[i] for p in parts]) for i in range(3))
+        return images, labels, conf, torch.stack([p[3] for p in parts]).mean()
+
     def _mixed_loss(self, images: Tensor, labels: Tensor, conf: Tensor,
-                    name: str) -> Dict[str, Tensor]:
+                    name: str, pixel_weight: Optional[Tensor] = None
+                    ) -> Dict[str, Tensor]:
         """``q' · L_ce`` (eq. 13, 19, 20) of mixed (or pseudo-labelled) images.
 
         Args:
@@ -362,11 +433,17 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             labels: ``S'`` ``(B, H, W)``.
             conf: ``P'`` ``(B, H, W)``.
             name: Suffix of the logged keys.
+            pixel_weight: ``(B, H, W)`` weights used instead of ``q'`` of ``conf``
+                (``cross_domain_q_prime='target_share'``); their mean is logged.
         """
         images = self.data_preprocessor.normalize_float(self.strong_augment(images))
-        q_prime = self.q_prime(conf)
+        if pixel_weight is None:
+            q_prime = self.q_prime(conf)
+            weight = q_prime[:, None, None].expand_as(labels)
+        else:
+            weight = pixel_weight
+            q_prime = pixel_weight.mean(dim=(1, 2))
         _, sem = self.decode(images, None)
-        weight = q_prime[:, None, None].expand_as(labels)
         avg_factor = (labels.numel() if self.unlabelled_loss_average == 'all'
                       else None)
         suffix = '' if name == 'unlabelled' else f'_{name}'

@@ -1,0 +1,115 @@
+"""SDE-Seg's released SSDA rules for Cross-Domain DepthMix, each against eq. 10/20.
+
+The released domain-adaptation trainer (commit cd541578, ``train_step_domain_mixing``)
+weights the cross-domain mix by a pixel map — 1 on source pixels, ``q_t`` on target
+pixels, ``q_t`` the confident share of the un-mixed target images — instead of eq.
+20's ``q'`` of the mixed confidences, and negates DepthMix's margin ε for each source
+image with probability 0.5 (docs/sdeseg.md, SSDA table).
+"""
+import math
+
+import pytest
+import torch
+
+from .test_mean_teacher_estimator import (C, H, LEFT, NEAR_LEFT, NEAR_RIGHT, W,
+                                          build, fake_teacher, labelled_sample,
+                                          set_sem_head, texture, unlabelled_sample)
+from .test_mean_teacher_estimator import one_thread  # noqa: F401 (autouse fixture)
+
+TAU = 0.968
+
+
+def ssda_batch(model, source_depth, target_depth, pool_labelled=(False, False)):
+    """2 labelled + 2 unlabelled (pool) target images + 2 source images."""
+    unl = [unlabelled_sample(k, target_depth) for k in range(2)]
+    for sample, flag in zip(unl, pool_labelled):
+        sample.set_metainfo(dict(is_labelled=flag))
+    data = dict(
+        labelled=dict(inputs=[texture(0, 1.0), texture(3, 2.0)],
+                      data_samples=[labelled_sample(0), labelled_sample(1)]),
+        unlabelled=dict(inputs=[texture(0, 0.0), texture(5, 0.5)], data_samples=unl),
+        source=dict(inputs=[texture(1, 3.0), texture(2, 4.0)],
+                    data_samples=[labelled_sample(k, source_depth) for k in range(2)]))
+    out = model.data_preprocessor(data, training=True)
+    return out['inputs'], out['data_samples']
+
+
+def confident_left_teacher():
+    """Teacher logits: class 0 at 10 on the left half (P ≈ 1 > τ), uniform on the
+    right (P = 1 / C < τ): the confident share of the target batch is 1/2."""
+    logits = torch.zeros(2, C, H, W)
+    logits[:, 0][:, LEFT] = 10.0
+    return logits
+
+
+def build_ssda(**overrides):
+    cfg = dict(mix_depth='estimate', depth_loss_weight=0.0, color_jitter=None,
+               blur_sigma=None, mix_partner='unlabelled',
+               unlabelled_loss_average='all')
+    cfg.update(overrides)
+    model = build(**cfg).train()
+    set_sem_head(model, weight=0.0, bias=[0.0] * C)  # student CE = ln C everywhere
+    fake_teacher(model, confident_left_teacher())
+    return model
+
+
+@pytest.mark.parametrize('rule', ['mixed', 'target_share'])
+def test_cross_domain_weight_by_hand(rule):
+    """Source nearer on the right, target nearer on the left: the source keeps the
+    right half. 'target_share': weight 1 on the right, q_t = 1/2 on the left, so the
+    loss is ln C · 3/4. 'mixed' (eq. 20): P' = 1 right, ≈ 1 left (the teacher is
+    confident exactly where the target is kept), q' = 1, loss ln C."""
+    model = build_ssda(cross_domain_q_prime=rule)
+    inputs, samples = ssda_batch(model, NEAR_RIGHT, NEAR_LEFT)
+    losses = model.loss(inputs, samples)
+    assert float(losses['mix_ratio_cross_domain']) == pytest.approx(0.5)
+    share = 0.75 if rule == 'target_share' else 1.0
+    assert float(losses['q_prime_cross_domain']) == pytest.approx(share)
+    assert float(losses['loss_sem_cross_domain']) == pytest.approx(
+        share * math.log(C), rel=1e-5)
+    # the target-domain mix keeps eq. 14's q' either way
+    assert 'loss_sem_unlabelled' in losses
+
+
+def test_target_share_counts_pool_labels_as_certain_and_uses_at_least_tau():
+    model = build_ssda(cross_domain_q_prime='target_share')
+    conf = torch.zeros(2, 2, 2)
+    conf[0] = torch.tensor([[TAU, 0.5], [0.97, 0.1]])  # exactly tau counts (>=)
+    conf[1] = 0.0  # a labelled pool member: certain everywhere
+    samples = [unlabelled_sample(0), unlabelled_sample(1)]
+    samples[0].set_metainfo(dict(is_labelled=False))
+    samples[1].set_metainfo(dict(is_labelled=True))
+    assert float(model._target_share(samples, conf)) == pytest.approx(6 / 8)
+
+
+@pytest.mark.parametrize('flip_prob, ratio', [(0.0, 0.0), (1.0, 1.0)])
+def test_cross_domain_margin_flip(flip_prob, ratio):
+    """Equal depth maps: with +ε every tie goes to the source (mix ratio 0), with
+    −ε to the target (ratio 1); the mixer's ε is restored afterwards."""
+    model = build_ssda(cross_domain_epsilon_flip_prob=flip_prob)
+    inputs, samples = ssda_batch(model, NEAR_LEFT, NEAR_LEFT)
+    losses = model.loss(inputs, samples)
+    assert float(losses['mix_ratio_cross_domain']) == pytest.approx(ratio)
+    assert model.mixer.mixer.epsilon == pytest.approx(0.03)
+    # the target-domain mix never flips: the same ties go to image k
+    assert float(losses['mix_ratio']) == pytest.approx(0.0)
+
+
+def test_half_flip_draws_per_image():
+    torch.manual_seed(3)
+    model = build_ssda(cross_domain_epsilon_flip_prob=0.5)
+    inputs, samples = ssda_batch(model, NEAR_LEFT, NEAR_LEFT)
+    seen = set()
+    for _ in range(12):
+        seen.add(round(float(model.loss(inputs, samples)['mix_ratio_cross_domain']), 3))
+    assert seen <= {0.0, 0.5, 1.0} and 0.5 in seen
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match='cross_domain_q_prime'):
+        build(cross_domain_q_prime='eq20')
+    with pytest.raises(ValueError, match='cross_domain_epsilon_flip_prob'):
+        build(cross_domain_epsilon_flip_prob=1.5)
+    with pytest.raises(ValueError, match='epsilon'):
+        build(cross_domain_epsilon_flip_prob=0.5,
+              mix=dict(type='BatchClassMix'))
