@@ -29,18 +29,20 @@ model = dict(
     depth_loss_branches=('labelled', ),  # released SSDA: "Changed for SSDA"
     cross_domain_q_prime='target_share',
     cross_domain_epsilon_flip_prob=0.5)
-source_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadSemAnnotation'),
-    dict(type='LoadDepthEstimate', estimate_dir=source_estimates,
-         encoding=estimate_encoding),
-    # GTA5 (1914 x 1052) squeezed to the target's 1024 x 512 (as the release's
-    # downsampling), then 512 x 512 crops
+# every branch: squeezed to 1024 x 512 (GTA5 is 1914 x 1052; the release's
+# downsampling keeps no aspect ratio), 512 x 512 crops, flips
+crop_and_pack = [
     dict(type='Resize', scale=(1024, 512), keep_ratio=False),
     dict(type='RandomCrop', crop_size=(512, 512)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDepthSemInputs'),
 ]
+source_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSemAnnotation'),
+    dict(type='LoadDepthEstimate', estimate_dir=source_estimates,
+         encoding=estimate_encoding),
+] + crop_and_pack
 # The pool branch mixes by the pre-computed target estimates and has no SDE loss,
 # so it loads no neighbour frames.
 pool_pipeline = [
@@ -48,11 +50,7 @@ pool_pipeline = [
     dict(type='LoadSemAnnotation'),  # kept for the pool's labelled images
     dict(type='LoadDepthEstimate', estimate_dir=target_estimates,
          encoding=estimate_encoding),
-    dict(type='Resize', scale=(1024, 512), keep_ratio=False),
-    dict(type='RandomCrop', crop_size=(512, 512)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDepthSemInputs'),
-]
+] + crop_and_pack
 train_dataloader = dict(dataset=dict(
     labelled=dict(subset_file=labelled_split),
     unlabelled=dict(pipeline=pool_pipeline, frame_ids=()),
