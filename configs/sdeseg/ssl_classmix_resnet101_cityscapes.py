@@ -4,7 +4,7 @@
 # G_U only (the released experiments.py row `scratch_classmix`: mix_mask 'class',
 # only_unlabeled); no SDE loss, ImageNet encoder.
 # Paper, 1/8 labels: 63.16 +- 0.89 (Table 3).
-_base_ = ['./_ssl_resnet101_cityscapes.py']
+_base_ = ['./_ssl_single_task_resnet101_cityscapes.py']
 model = dict(unlabelled_loss='mix', depth_loss_weight=0.0, mix_partner='unlabelled',
              mix=dict(_delete_=True, type='BatchClassMix', rounding='floor'))
 train_dataloader = dict(dataset=dict(mark_labelled=False, exclude_labelled=True))

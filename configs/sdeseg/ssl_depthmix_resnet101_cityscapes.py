@@ -1,7 +1,7 @@
 # SDE-Seg Table 3 "DepthMix": mean teacher + DepthMix (eps = 0.03) by pre-computed SDE
 # depth (tools/generate_depth_estimates.py with the stage-B SDE checkpoint), no SDE
 # loss, ImageNet encoder. Paper, 1/8 labels: 64.14 +- 1.34; full: 69.83 +- 0.36.
-_base_ = ['./_ssl_resnet101_cityscapes.py']
+_base_ = ['./_ssl_single_task_resnet101_cityscapes.py']
 estimate_dir = 'data/cityscapes/sde_disparity8/sde_stage_b_resnet101_cityscapes'
 model = dict(unlabelled_loss='mix', depth_loss_weight=0.0, mix_depth='estimate',
              mix=dict(disparity_norm='none'))

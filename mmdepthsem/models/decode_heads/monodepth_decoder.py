@@ -104,6 +104,11 @@ class MonodepthDepthDecoder(BaseModule):
         head_kernel_size: Kernel of the output heads: 3 (Monodepth2's ``dispconv``,
             reflection padding) or 1 (a plain 1×1 conv with bias, SDE-Seg's released
             segmentation head).
+        head_channels: With a value (``head_kernel_size=1`` only), each output
+            head is a bias-free 1×1 projection to ``head_channels`` followed by a
+            1×1 conv with bias: the segmentation head of SDE-Seg's released
+            ``JointSegDepthDecoder`` as its non-PAD rows build it (projection of
+            the last block to 64 channels, no intermediate 3×3 conv).
         side_outputs: Blocks with an extra 1×1 conv head (``out_channels``, bias,
             same activation) on the block output *before* any cross-decoder
             exchange of :func:`decode_in_lockstep`: SDE-Seg's released intermediate
@@ -121,6 +126,7 @@ class MonodepthDepthDecoder(BaseModule):
                  in_index: Sequence[int] = (0, 1, 2, 3, 4),
                  block_hooks: Optional[Dict[int, Union[dict, nn.Module]]] = None,
                  head_kernel_size: int = 3,
+                 head_channels: Optional[int] = None,
                  side_outputs: Sequence[int] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -136,6 +142,11 @@ class MonodepthDepthDecoder(BaseModule):
         if head_kernel_size not in (1, 3):
             raise ValueError('MonodepthDepthDecoder: head_kernel_size must be 1 or 3, '
                              f'got {head_kernel_size!r}')
+        if head_channels is not None and (head_kernel_size != 1 or head_channels < 1):
+            raise ValueError('MonodepthDepthDecoder: head_channels needs '
+                             'head_kernel_size=1 and a positive width, got '
+                             f'head_channels={head_channels!r}, '
+                             f'head_kernel_size={head_kernel_size!r}')
         if out_activation not in ('sigmoid', None):
             raise ValueError(f'MonodepthDepthDecoder: unknown out_activation '
                              f'{out_activation!r}; use "sigmoid" or None')
@@ -147,9 +158,9 @@ class MonodepthDepthDecoder(BaseModule):
         self.blocks = nn.ModuleDict(
             {f'block{b}': self._make_block(b) for b in BLOCKS})
         self.head_kernel_size = head_kernel_size
+        self.head_channels = head_channels
         self.heads = nn.ModuleDict({
-            f'scale{s}': (_conv3x3(channels[s], out_channels) if head_kernel_size == 3
-                          else nn.Conv2d(channels[s], out_channels, 1))
+            f'scale{s}': self._make_head(channels[s], out_channels)
             for s in self.scales})
         self.side_outputs = tuple(sorted(side_outputs))
         self.side_heads = nn.ModuleDict({
@@ -162,6 +173,17 @@ class MonodepthDepthDecoder(BaseModule):
                                  'a block index 0 .. 4')
             self.block_hooks[str(int(b))] = (
                 hook if isinstance(hook, nn.Module) else MODELS.build(hook))
+
+    def _make_head(self, in_channels: int, out_channels: int) -> nn.Module:
+        """One output head: 3×3 (reflection padding) or 1×1 conv, or with
+        ``head_channels`` a bias-free 1×1 projection then a 1×1 conv."""
+        if self.head_kernel_size == 3:
+            return _conv3x3(in_channels, out_channels)
+        if self.head_channels is None:
+            return nn.Conv2d(in_channels, out_channels, 1)
+        return nn.Sequential(
+            nn.Conv2d(in_channels, self.head_channels, 1, bias=False),
+            nn.Conv2d(self.head_channels, out_channels, 1))
 
     def _make_block(self, block: int) -> nn.Module:
         """Block ``b``: an :class:`_UpBlock` from the previous block's width (the
