@@ -7,7 +7,7 @@
 # released code computes on both. Images resized to 1024x512, random 512x512 crops,
 # flips, no colour jitter before the mix (the release's SSL runs set no `color_aug`;
 # Monodepth2's jitter: add ColorJitter(..., keep_clean=True) before packing).
-# Evaluation: Cityscapes val at 1024x512, 19-class mIoU, and (Table 9) depth RMSE /
+# Evaluation: Cityscapes val at 1024x512 (labels too), 19-class mIoU, and (Table 9) depth RMSE /
 # RMSE log with a 50 m cap and per-image median scaling.
 dataset_type = 'CityscapesDepthSemDataset'
 data_root = 'data/cityscapes'
@@ -32,7 +32,19 @@ unlabelled_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDepthSemInputs'),
 ]
+# Labels scored at 1024x512, nearest-resized with the image, as the released code
+# validates (`val_downsample_gt: True`, docs/sdeseg.md row 20); the disparity for the
+# depth metrics (Table 9) stays at full size. Full-size labels instead (the
+# prediction upsampled to 1024x2048): `val_dataloader = dict(dataset=dict(
+# pipeline={{_base_.test_pipeline_full_size_labels}}))` in a config.
 test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadSemAnnotation'),
+    dict(type='Resize', scale=image_scale, keep_ratio=False),
+    dict(type='LoadCityscapesDisparity', to_depth=True),
+    dict(type='PackDepthSemInputs'),
+]
+test_pipeline_full_size_labels = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=image_scale, keep_ratio=False),
     dict(type='LoadCityscapesDisparity', to_depth=True),
