@@ -1,7 +1,12 @@
 # SDE-Seg semi-supervised domain adaptation SYNTHIA -> Cityscapes (sec. 3.5, 4.1):
 # as ssda_gta5_to_cityscapes_resnet101.py with SYNTHIA-RAND-CITYSCAPES as the source
-# (16 classes: terrain, truck and train ignored in every branch), evaluated on
-# Cityscapes val as mIoU over 13 classes (mIoU) and 16 (synthia16/mIoU).
+# (16 classes: SYNTHIA has no terrain, truck or train), evaluated on Cityscapes val
+# as mIoU over 13 classes (mIoU) and 16 (synthia16/mIoU), mIoU_all over 19.
+# The target labels keep all 19 classes, as the released code trains (its
+# synthia loader maps to the 19 Cityscapes train ids; docs/sdeseg.md S8). The
+# paper's reading, the three classes ignored on the target too: in a derived config,
+# LoadSemAnnotation(label_map=<base synthia_ignored_label_map>) in both
+# target pipelines.
 _base_ = [
     './ssda_gta5_to_cityscapes_resnet101.py',
     '../_base_/datasets/synthia_to_cityscapes.py',
@@ -19,10 +24,9 @@ source_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDepthSemInputs'),
 ]
-ignored = {{_base_.synthia_ignored_label_map}}
 # Both target branches (labelled split and the pool, whose labelled images bring
-# their labels) load the labels with SYNTHIA's ignored classes; the labelled one
-# loads the neighbours for the SDE loss, the pool its pre-computed estimates.
+# their labels) load all 19 classes; the labelled one loads the neighbours for the
+# SDE loss, the pool its pre-computed estimates.
 target_crop = [
     dict(type='Resize', scale=(1024, 512), keep_ratio=False),
     dict(type='RandomCrop', crop_size=(512, 512)),
@@ -32,11 +36,11 @@ target_crop = [
 labelled_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadNeighbourFrames'),
-    dict(type='LoadSemAnnotation', label_map=ignored),
+    dict(type='LoadSemAnnotation'),
 ] + target_crop
 pool_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadSemAnnotation', label_map=ignored),
+    dict(type='LoadSemAnnotation'),
     dict(type='LoadDepthEstimate', estimate_dir={{_base_.target_estimates}},
          encoding={{_base_.estimate_encoding}}),
 ] + target_crop

@@ -113,3 +113,25 @@ def test_options_are_checked():
     with pytest.raises(ValueError, match='epsilon'):
         build(cross_domain_epsilon_flip_prob=0.5,
               mix=dict(type='BatchClassMix'))
+
+
+def test_synthia_ssda_trains_all_19_classes_on_the_target():
+    """S8: the release's target labels keep terrain, truck and train (ids 9, 14, 16);
+    the evaluation still reports the 13- and 16-class averages."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmdepthsem.registry import TRANSFORMS
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(
+        repo, 'configs/sdeseg/ssda_synthia_to_cityscapes_resnet101.py'))
+    data = cfg.train_dataloader.dataset
+    for branch in (data.labelled, data.unlabelled):
+        loads = [t for t in branch.pipeline if t['type'] == 'LoadSemAnnotation']
+        assert len(loads) == 1 and loads[0].get('label_map') is None
+        loader = TRANSFORMS.build(loads[0])
+        assert loader.label_map is None
+    assert {m.get('prefix', '') for m in cfg.val_evaluator} == {'', 'synthia16'}
+    assert len(cfg.val_evaluator[0].eval_classes) == 13
+    assert dict(cfg.synthia_ignored_label_map) == {9: 255, 14: 255, 16: 255}

@@ -35,8 +35,8 @@ unlabelled_pipeline = [
 # Labels scored at 1024x512, nearest-resized with the image, as the released code
 # validates (`val_downsample_gt: True`, docs/sdeseg.md row 20); the disparity for the
 # depth metrics (Table 9) stays at full size. Full-size labels instead (the
-# prediction upsampled to 1024x2048): `val_dataloader = dict(dataset=dict(
-# pipeline={{_base_.test_pipeline_full_size_labels}}))` in a config.
+# prediction upsampled to 1024x2048): set the val/test dataloaders' pipeline to
+# this file's test_pipeline_full_size_labels in a config.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSemAnnotation'),
