@@ -67,5 +67,6 @@ train_dataloader = dict(dataset=dict(
         source_estimate_dir=source_estimates,
         estimate_encoding=estimate_encoding,
         normalise='none',  # the release: log(1 + disparity) of the stored maps
-        num_candidates=5),
+        num_candidates=5,
+        candidates_with_replacement=True),  # the release's independent draws (S7)
     source_matched=True))

@@ -268,6 +268,9 @@ class MatchingGeometrySourceDataset:
             ``normalise='none'`` eq. 22 then compares ``log(1 + n)`` of the stored
             disparities, as the release does).
         num_candidates: ``|C|``, the number of random source candidates (paper: 5).
+        candidates_with_replacement: Draw the candidates independently (a source
+            sample may come twice, as SDE-Seg's released loader draws them) instead
+            of ``num_candidates`` distinct ones.
         match_size: ``(width, height)`` the maps are compared at (paper: 1024×512).
         exclude_top, exclude_bottom: Rows dropped at 512 rows (paper: 80, 100);
             scaled with ``match_size``'s height.
@@ -293,6 +296,7 @@ class MatchingGeometrySourceDataset:
                  depth_scale: float = 256.0,
                  estimate_encoding: str = 'depth',
                  num_candidates: int = 5,
+                 candidates_with_replacement: bool = False,
                  match_size: Tuple[int, int] = MATCH_SIZE,
                  exclude_top: int = EXCLUDE_TOP,
                  exclude_bottom: int = EXCLUDE_BOTTOM,
@@ -318,6 +322,7 @@ class MatchingGeometrySourceDataset:
             target=target_estimate_suffix, source=source_estimate_suffix)
         self.depth_scale = depth_scale
         self.num_candidates = int(num_candidates)
+        self.candidates_with_replacement = bool(candidates_with_replacement)
         self.match_size = (int(match_size[0]), int(match_size[1]))
         self.exclude_top = exclude_top
         self.exclude_bottom = exclude_bottom
@@ -458,12 +463,16 @@ class MatchingGeometrySourceDataset:
         """Random source candidates ``C`` for one fetch of ``target_index``.
 
         Distinct indices (all of them when the source has fewer than
-        ``num_candidates`` samples); advances the fetch count of ``target_index``.
+        ``num_candidates`` samples), or ``num_candidates`` independent draws with
+        ``candidates_with_replacement``; advances the fetch count of ``target_index``.
         """
         self.full_init()
         count = self._fetch_counts[target_index]
         self._fetch_counts[target_index] = count + 1
         rng = np.random.default_rng([self.seed, int(target_index), _worker_id(), count])
+        if self.candidates_with_replacement:
+            return [int(c) for c in rng.integers(0, len(self.source),
+                                                 size=self.num_candidates)]
         size = min(self.num_candidates, len(self.source))
         return [int(c) for c in rng.choice(len(self.source), size=size, replace=False)]
 

@@ -161,6 +161,19 @@ def test_candidates_are_seeded_distinct_and_redrawn(tmp_path):
     assert len(_wrapper(tmp_path / 'd', maps[:1], maps[:3]).draw_candidates(0)) == 3
 
 
+def test_candidates_with_replacement_as_the_release(tmp_path):
+    """S7: independent draws; with 2 source samples and 5 candidates, repeats are
+    certain (distinct draws would stop at 2)."""
+    maps = [_street(horizon=0.3), _street(horizon=0.5)]
+    dataset = _wrapper(tmp_path, maps[:1], maps, num_candidates=5,
+                       candidates_with_replacement=True)
+    draws = [dataset.draw_candidates(0) for _ in range(4)]
+    assert all(len(d) == 5 and set(d) <= {0, 1} for d in draws)
+    assert len(_wrapper(tmp_path / 'b', maps[:1], maps,
+                        num_candidates=5).draw_candidates(0)) == 2
+    assert dataset.match(0).source_index in (0, 1)
+
+
 def test_domain_normalisation_keeps_per_image_scale(tmp_path):
     target = _street()
     sources = [2.0 * _street(), 6.0 * _street(), 2.0 * _street(), 2.0 * _street()]

@@ -408,6 +408,7 @@ def test_ssl_configs_take_the_released_rules(path):
             assert tuple(resize['scale']) == (1024, 512)
         assert data.source.estimate_encoding == 'normalised_disparity'
         assert data.source.normalise == 'none'
+        assert data.source.candidates_with_replacement is True
         assert data.source.source.indices in (24466, 8900)  # last 500 held out
     # no Monodepth2 colour jitter before the mix (the release sets no color_aug)
     assert 'ColorJitter' not in pipeline_types(data.unlabelled)
