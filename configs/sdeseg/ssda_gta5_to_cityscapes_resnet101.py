@@ -16,6 +16,8 @@
 #   model.mix_depth='online', model.mix.disparity_norm='per_image' (student depth,
 #     normalised per crop; then the estimates are only read by the source branch)
 #   model.cross_domain_q_prime='mixed' (eq. 20), model.cross_domain_epsilon_flip_prob=0
+#   model.cross_domain_augment_per='batch' (sigma of the blur shared by the batch)
+#   train_dataloader.dataset.source.candidates_with_replacement=False
 #   train_dataloader.dataset.source.normalise='image' with metric estimates
 #     (estimate_encoding='depth', --format png): median-normalised log(1 + 1/D)
 _base_ = ['./_ssl_resnet101_cityscapes.py']
@@ -28,7 +30,9 @@ model = dict(
     mix=dict(disparity_norm='none'),  # stored disparities, compared as they are
     depth_loss_branches=('labelled', ),  # released SSDA: "Changed for SSDA"
     cross_domain_q_prime='target_share',
-    cross_domain_epsilon_flip_prob=0.5)
+    cross_domain_epsilon_flip_prob=0.5,
+    # the release's cross-domain mix: jitter / blur switched once a batch, sigma per image
+    cross_domain_augment_per='switches')
 # every branch: squeezed to 1024 x 512 (GTA5 is 1914 x 1052; the release's
 # downsampling keeps no aspect ratio), 512 x 512 crops, flips
 crop_and_pack = [

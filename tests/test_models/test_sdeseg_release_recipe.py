@@ -400,6 +400,7 @@ def test_ssl_configs_take_the_released_rules(path):
         assert m.mix_depth == 'estimate' and m.mix.disparity_norm == 'none'
         assert m.cross_domain_q_prime == 'target_share'
         assert m.cross_domain_epsilon_flip_prob == pytest.approx(0.5)
+        assert m.cross_domain_augment_per == 'switches'
         assert 'LoadNeighbourFrames' not in pipeline_types(data.unlabelled)
         for branch in (data.unlabelled, data.source.source):
             loads = [t for t in branch.pipeline if t['type'] == 'LoadDepthEstimate']

@@ -135,3 +135,41 @@ def test_synthia_ssda_trains_all_19_classes_on_the_target():
     assert {m.get('prefix', '') for m in cfg.val_evaluator} == {'', 'synthia16'}
     assert len(cfg.val_evaluator[0].eval_classes) == 13
     assert dict(cfg.synthia_ignored_label_map) == {9: 255, 14: 255, 16: 255}
+
+
+def test_cross_domain_augmentation_draws_its_switches_once_and_sigma_per_image():
+    """S10: the release's cross-domain mix decides jitter / blur once for the batch and
+    draws σ per image; the target-domain mix keeps one draw for the batch."""
+    model = build(color_jitter=None, blur_prob=0.5, blur_sigma=(0.2, 5.0),
+                  blur_kernel_size='auto', augment_per='batch',
+                  cross_domain_augment_per='switches')
+    image = torch.rand(1, 3, H, W) * 255
+    batch = image.expand(3, -1, -1, -1).clone()
+    patterns = set()
+    for seed in range(8):
+        torch.manual_seed(seed)
+        out = model.strong_augment(batch, 'switches')
+        blurred = tuple(not torch.allclose(out[k], image[0]) for k in range(3))
+        assert len(set(blurred)) == 1  # one switch for the batch
+        if blurred[0]:
+            assert not torch.allclose(out[0], out[1])  # σ per image
+        patterns.add(blurred[0])
+        torch.manual_seed(seed)
+        same = model.strong_augment(batch)  # 'batch': σ shared too
+        assert all(torch.allclose(same[0], same[k]) for k in (1, 2))
+    assert patterns == {True, False}
+    # the cross-domain loss asks for its own mode, the target mix for the default
+    ssda = build_ssda(augment_per='batch', cross_domain_augment_per='switches')
+    modes = []
+    original = ssda.strong_augment
+
+    def record(images, augment_per=None):
+        modes.append(augment_per or ssda.augment_per)
+        return original(images, augment_per)
+
+    ssda.strong_augment = record
+    inputs, samples = ssda_batch(ssda, NEAR_LEFT, NEAR_LEFT)
+    ssda.loss(inputs, samples)
+    assert sorted(modes) == ['batch', 'switches']
+    with pytest.raises(ValueError, match='cross_domain_augment_per'):
+        build(cross_domain_augment_per='pixel')

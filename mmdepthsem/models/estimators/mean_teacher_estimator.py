@@ -23,7 +23,7 @@ MIX_PARTNERS = ('labelled', 'unlabelled', 'pool')
 TEACHER_MODES = ('eval', 'train')
 Q_PRIME_OVER = ('image', 'batch')
 LOSS_AVERAGES = ('non_ignore', 'all')
-AUGMENT_PER = ('image', 'batch')
+AUGMENT_PER = ('image', 'batch', 'switches')
 DEPTH_LOSS_BRANCHES = ('labelled', 'unlabelled')
 CROSS_DOMAIN_Q_PRIMES = ('mixed', 'target_share')
 IGNORE_INDEX = 255
@@ -135,8 +135,12 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         blur_kernel_size: Kernel of the blur, or ``'auto'`` (:func:`auto_blur_kernel`
             of each image side: 51 for 512 pixels).
         augment_per: ``'image'`` (each mixed image draws whether it is jittered and
-            blurred, and its σ) or ``'batch'`` (one draw for the whole batch, as the
-            released code; the jitter factors are still drawn per image).
+            blurred, and its σ), ``'batch'`` (one draw for the whole batch, as the
+            released code; the jitter factors are still drawn per image) or
+            ``'switches'`` (whether to jitter and blur drawn once for the batch, σ
+            per image: the released SSDA code's cross-domain mix).
+        cross_domain_augment_per: ``augment_per`` of the Cross-Domain DepthMix
+            batch; ``None`` takes ``augment_per``.
         cross_domain_q_prime: Weight of the Cross-Domain DepthMix loss:
             ``'mixed'`` (eq. 20 with eq. 14–15: ``q'`` of the mixed confidences,
             source pixels certain) or ``'target_share'`` (the released SSDA code: a
@@ -173,6 +177,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  blur_prob: float = 0.5,
                  blur_kernel_size: Union[int, str] = 5,
                  augment_per: str = 'image',
+                 cross_domain_augment_per: Optional[str] = None,
                  cross_domain_q_prime: str = 'mixed',
                  cross_domain_epsilon_flip_prob: float = 0.0,
                  test_with: str = 'student',
@@ -194,6 +199,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 ('q_prime_over', q_prime_over, Q_PRIME_OVER),
                 ('unlabelled_loss_average', unlabelled_loss_average, LOSS_AVERAGES),
                 ('augment_per', augment_per, AUGMENT_PER),
+                ('cross_domain_augment_per', cross_domain_augment_per or augment_per,
+                 AUGMENT_PER),
                 ('cross_domain_q_prime', cross_domain_q_prime, CROSS_DOMAIN_Q_PRIMES),
                 ('test_with', test_with, ('student', 'teacher'))):
             if value not in allowed:
@@ -240,6 +247,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         self.blur_kernel_size = blur_kernel_size
         self.blur_prob = blur_prob
         self.augment_per = augment_per
+        self.cross_domain_augment_per = cross_domain_augment_per or augment_per
         ema_type = (WarmupExponentialMovingAverage if teacher_warmup
                     else ExponentialMovingAverage)
         self.teacher = ema_type(self.student_parts(), momentum=teacher_momentum,
@@ -387,7 +395,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 losses.update(self._mixed_loss(
                     images, labels, conf_mixed, 'cross_domain',
                     pixel_weight=(conf_mixed if self.cross_domain_q_prime ==
-                                  'target_share' else None)))
+                                  'target_share' else None),
+                    augment_per=self.cross_domain_augment_per))
         return losses
 
     def _target_share(self, samples: SampleList, conf: Tensor) -> Tensor:
@@ -423,8 +432,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         return images, labels, conf, torch.stack([p[3] for p in parts]).mean()
 
     def _mixed_loss(self, images: Tensor, labels: Tensor, conf: Tensor,
-                    name: str, pixel_weight: Optional[Tensor] = None
-                    ) -> Dict[str, Tensor]:
+                    name: str, pixel_weight: Optional[Tensor] = None,
+                    augment_per: Optional[str] = None) -> Dict[str, Tensor]:
         """``q' · L_ce`` (eq. 13, 19, 20) of mixed (or pseudo-labelled) images.
 
         Args:
@@ -435,8 +444,10 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             name: Suffix of the logged keys.
             pixel_weight: ``(B, H, W)`` weights used instead of ``q'`` of ``conf``
                 (``cross_domain_q_prime='target_share'``); their mean is logged.
+            augment_per: :meth:`strong_augment`'s mode (``None``: ``augment_per``).
         """
-        images = self.data_preprocessor.normalize_float(self.strong_augment(images))
+        images = self.data_preprocessor.normalize_float(
+            self.strong_augment(images, augment_per))
         if pixel_weight is None:
             q_prime = self.q_prime(conf)
             weight = q_prime[:, None, None].expand_as(labels)
@@ -526,23 +537,29 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         """Normalised images -> float RGB 0–255 (what batch mixes take)."""
         return self.data_preprocessor.denormalize(images)
 
-    def strong_augment(self, images: Tensor) -> Tensor:
+    def strong_augment(self, images: Tensor, augment_per: Optional[str] = None
+                       ) -> Tensor:
         """Colour jitter and Gaussian blur of ``(B, 3, H, W)`` float 0–255 images.
 
         Whether to jitter, whether to blur and the blur's σ are drawn per image
-        (``augment_per='image'``) or once for the batch (``'batch'``); the jitter
-        factors are drawn per image either way.
+        (``augment_per='image'``), once for the batch (``'batch'``), or the two
+        switches once and σ per image (``'switches'``); the jitter factors are
+        drawn per image in every mode. ``augment_per=None`` takes the estimator's.
         """
+        mode = augment_per or self.augment_per
+
         def draws():
             return (float(torch.rand(())) < self.color_jitter_prob,
                     float(torch.rand(())) < self.blur_prob,
                     float(torch.empty(()).uniform_(*self.blur_sigma))
                     if self.blur_sigma else 0.0)
 
-        batch_draw = draws() if self.augment_per == 'batch' else None
+        batch_draw = draws() if mode in ('batch', 'switches') else None
         out = []
         for image in images:
             jitter, blur, sigma = batch_draw or draws()
+            if mode == 'switches' and self.blur_sigma:
+                sigma = float(torch.empty(()).uniform_(*self.blur_sigma))
             image = image / 255.0
             if self.color_jitter is not None and jitter:
                 image = self.color_jitter(image.clamp(0.0, 1.0))
