@@ -184,6 +184,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  sem_label_field: str = 'gt_sem_seg',
                  **kwargs) -> None:
         super().__init__(sem_label_field=sem_label_field, **kwargs)
+        cross_domain_augment_per = cross_domain_augment_per or augment_per
         if self.sem_decoder is None:
             raise ValueError('MeanTeacherDepthSegEstimator needs a `sem_decoder`')
         if unlabelled_loss not in UNLABELLED_LOSSES:
@@ -199,8 +200,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 ('q_prime_over', q_prime_over, Q_PRIME_OVER),
                 ('unlabelled_loss_average', unlabelled_loss_average, LOSS_AVERAGES),
                 ('augment_per', augment_per, AUGMENT_PER),
-                ('cross_domain_augment_per', cross_domain_augment_per or augment_per,
-                 AUGMENT_PER),
+                ('cross_domain_augment_per', cross_domain_augment_per, AUGMENT_PER),
                 ('cross_domain_q_prime', cross_domain_q_prime, CROSS_DOMAIN_Q_PRIMES),
                 ('test_with', test_with, ('student', 'teacher'))):
             if value not in allowed:
@@ -247,7 +247,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         self.blur_kernel_size = blur_kernel_size
         self.blur_prob = blur_prob
         self.augment_per = augment_per
-        self.cross_domain_augment_per = cross_domain_augment_per or augment_per
+        self.cross_domain_augment_per = cross_domain_augment_per
         ema_type = (WarmupExponentialMovingAverage if teacher_warmup
                     else ExponentialMovingAverage)
         self.teacher = ema_type(self.student_parts(), momentum=teacher_momentum,
@@ -548,18 +548,21 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         """
         mode = augment_per or self.augment_per
 
-        def draws():
+        def switches():
             return (float(torch.rand(())) < self.color_jitter_prob,
-                    float(torch.rand(())) < self.blur_prob,
-                    float(torch.empty(()).uniform_(*self.blur_sigma))
+                    float(torch.rand(())) < self.blur_prob)
+
+        def draw_sigma():
+            return (float(torch.empty(()).uniform_(*self.blur_sigma))
                     if self.blur_sigma else 0.0)
 
-        batch_draw = draws() if mode in ('batch', 'switches') else None
+        # draw order per image (or once): jitter?, blur?, sigma
+        shared = switches() if mode in ('batch', 'switches') else None
+        shared_sigma = draw_sigma() if mode == 'batch' else None
         out = []
         for image in images:
-            jitter, blur, sigma = batch_draw or draws()
-            if mode == 'switches' and self.blur_sigma:
-                sigma = float(torch.empty(()).uniform_(*self.blur_sigma))
+            jitter, blur = shared or switches()
+            sigma = draw_sigma() if shared_sigma is None else shared_sigma
             image = image / 255.0
             if self.color_jitter is not None and jitter:
                 image = self.color_jitter(image.clamp(0.0, 1.0))
