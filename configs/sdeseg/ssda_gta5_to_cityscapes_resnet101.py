@@ -7,8 +7,9 @@
 # Cityscapes SDE checkpoint (load_from), a target label split of 100 / 200 / 500 /
 # 2975 images (subset_file) and SDE estimates written by
 # tools/generate_depth_estimates.py: of the Cityscapes training images with the
-# stage-B SDE (--format disparity8) and of GTA5 with a GTA-sequence SDE network
-# (--format sigmoid_disparity16).
+# stage-B SDE (--format disparity8) and of GTA5 with the GTA-sequence SDE network
+# of sde_source_resnet101_gta5_sequences.py (--format sigmoid_disparity16; the
+# command is in that config).
 # Where the paper is silent or differs, this follows the released SSDA code
 # (lhoyer/improving_segmentation_with_selfsupervised_depth @cd541578; docs/sdeseg.md,
 # "SSDA: paper vs released code"); the paper's readings by --cfg-options:
@@ -17,7 +18,11 @@
 #     normalised per crop; then the estimates are only read by the source branch)
 #   model.cross_domain_q_prime='mixed' (eq. 20), model.cross_domain_epsilon_flip_prob=0
 #   model.cross_domain_augment_per='batch' (sigma of the blur shared by the batch)
+#   model.cross_domain_teacher_pass='shared' (one teacher pass for both mixes)
+#   model.confidence_comparison='gt' (eq. 14: P' > tau; the release counts >=)
 #   train_dataloader.dataset.source.candidates_with_replacement=False
+#   train_dataloader.dataset.source.match_on='full_map' (whole 1024 x 512 maps,
+#     before the crops)
 #   train_dataloader.dataset.source.normalise='image' with metric estimates
 #     (estimate_encoding='depth', --format png): median-normalised log(1 + 1/D)
 _base_ = ['./_ssl_resnet101_cityscapes.py']
@@ -32,7 +37,10 @@ model = dict(
     cross_domain_q_prime='target_share',
     cross_domain_epsilon_flip_prob=0.5,
     # the release's cross-domain mix: jitter / blur switched once a batch, sigma per image
-    cross_domain_augment_per='switches')
+    cross_domain_augment_per='switches',
+    # the release runs the teacher again for the cross-domain mix (new ASPP dropout
+    # masks in its train mode)
+    cross_domain_teacher_pass='separate')
 # every branch: squeezed to 1024 x 512 (GTA5 is 1914 x 1052; the release's
 # downsampling keeps no aspect ratio), 512 x 512 crops, flips
 crop_and_pack = [
@@ -72,5 +80,9 @@ train_dataloader = dict(dataset=dict(
         estimate_encoding=estimate_encoding,
         normalise='none',  # the release: log(1 + disparity) of the stored maps
         num_candidates=5,
-        candidates_with_replacement=True),  # the release's independent draws (S7)
+        candidates_with_replacement=True,  # the release's independent draws (S7)
+        # the release compares the pool sample's 512 x 512 training crop with each
+        # candidate's own crop (top 80 / bottom 100 rows dropped) and keeps that
+        # candidate sample (S7)
+        match_on='training_crop'),
     source_matched=True))

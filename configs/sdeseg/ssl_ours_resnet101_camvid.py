@@ -44,3 +44,11 @@ train_dataloader = dict(dataset=dict(
         dict(type='RandomFlip', prob=0.5),
         dict(type='PackDepthSemInputs'),
     ])))
+# The released schedule for CamVid (experiments.py `setup_dataset`: 20k iterations,
+# lr /10 after 15k, validation every 500 after the step; the paper gives none):
+max_iters = 20000
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=False, milestones=[15000], gamma=0.1)
+]
+train_cfg = dict(max_iters=max_iters,
+                 dynamic_intervals=[(100 + 2, 2500), (15000 + 2, 500)])

@@ -12,3 +12,5 @@ from .gta5 import GTA5DepthSemDataset  # noqa: F401
 from .synthia import LoadSynthiaAnnotation, SynthiaDepthSemDataset  # noqa: F401
 from .matching_geometry import MatchingGeometrySourceDataset  # noqa: F401
 from .camvid import CamVidDataset  # noqa: F401
+from .frame_sequences import (FrameSequenceDataset, GTA5SequenceDataset,  # noqa: F401
+                              SynthiaSeqsDataset)

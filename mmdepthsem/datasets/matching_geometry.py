@@ -22,6 +22,13 @@ network per domain), compared
 
 The mean (not the sum) of eq. 22's L1 norm is used; the argmin is the same and the
 values are comparable across map sizes.
+
+Where the maps come from (``match_on``): ``'full_map'`` compares the whole estimate
+files at ``match_size`` before any augmentation; ``'training_crop'`` (SDE-Seg's
+released loader, ``loader/matching_geometry_loader.py``) compares the target sample
+*as its pipeline left it* (the 512×512 crop, flipped or not) with each candidate run
+through the source pipeline (its own crop and flip), and returns that very
+candidate sample, so the mix pairs exactly the regions that were compared.
 """
 import collections
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -40,6 +47,8 @@ EXCLUDE_BOTTOM = 100
 REFERENCE_HEIGHT = 512
 #: Size (width, height) the paper compares depth maps at.
 MATCH_SIZE = (1024, 512)
+#: Where the compared maps come from (see :class:`MatchingGeometrySourceDataset`).
+MATCH_ON = ('full_map', 'training_crop')
 
 
 def excluded_rows(height: int,
@@ -271,6 +280,13 @@ class MatchingGeometrySourceDataset:
         candidates_with_replacement: Draw the candidates independently (a source
             sample may come twice, as SDE-Seg's released loader draws them) instead
             of ``num_candidates`` distinct ones.
+        match_on: ``'full_map'`` (the estimate files at ``match_size``, before the
+            pipelines) or ``'training_crop'`` (the ``est_depth_map`` of the
+            processed target sample and of each processed candidate, i.e. the
+            training crops; both pipelines must load the estimates with
+            :class:`LoadDepthEstimate`, and :meth:`match_to_sample` is what
+            :class:`SemiSupervisedDataset` calls). ``match_size`` and the estimate
+            folders are then unused; the row exclusions scale with the crop height.
         match_size: ``(width, height)`` the maps are compared at (paper: 1024×512).
         exclude_top, exclude_bottom: Rows dropped at 512 rows (paper: 80, 100);
             scaled with ``match_size``'s height.
@@ -297,6 +313,7 @@ class MatchingGeometrySourceDataset:
                  estimate_encoding: str = 'depth',
                  num_candidates: int = 5,
                  candidates_with_replacement: bool = False,
+                 match_on: str = 'full_map',
                  match_size: Tuple[int, int] = MATCH_SIZE,
                  exclude_top: int = EXCLUDE_TOP,
                  exclude_bottom: int = EXCLUDE_BOTTOM,
@@ -311,6 +328,8 @@ class MatchingGeometrySourceDataset:
         if normalise not in ('image', 'domain', 'none'):
             raise ValueError(f"normalise must be 'image', 'domain' or 'none', got "
                              f'{normalise!r}')
+        if match_on not in MATCH_ON:
+            raise ValueError(f'match_on must be one of {MATCH_ON}, got {match_on!r}')
         if estimate_encoding not in ('depth', 'normalised_disparity'):
             raise ValueError("estimate_encoding must be 'depth' or "
                              f"'normalised_disparity', got {estimate_encoding!r}")
@@ -323,6 +342,7 @@ class MatchingGeometrySourceDataset:
         self.depth_scale = depth_scale
         self.num_candidates = int(num_candidates)
         self.candidates_with_replacement = bool(candidates_with_replacement)
+        self.match_on = match_on
         self.match_size = (int(match_size[0]), int(match_size[1]))
         self.exclude_top = exclude_top
         self.exclude_bottom = exclude_bottom
@@ -503,17 +523,77 @@ class MatchingGeometrySourceDataset:
         best = int(np.argmin(distances))
         return MatchResult(int(target_index), candidates[best], candidates, distances)
 
-    def __getitem__(self, idx: int):
-        """The matched source sample of target sample ``idx`` (or the pair)."""
-        result = self.match(idx)
-        sample = self.source[result.source_index]
+    def _packed_log_disparity(self, packed: dict, domain: str, index: int
+                              ) -> np.ndarray:
+        """:func:`matching_log_disparity` of a processed sample's ``est_depth_map``
+        (``match_on='training_crop'``)."""
+        sample = packed.get('data_samples') if isinstance(packed, dict) else None
+        if sample is None or 'est_depth_map' not in sample:
+            raise KeyError(
+                f"MatchingGeometrySourceDataset(match_on='training_crop'): the "
+                f'{domain} sample {index} has no `est_depth_map`; add '
+                f'LoadDepthEstimate to the {domain} pipeline')
+        depth = sample.est_depth_map.data
+        depth = depth.numpy() if hasattr(depth, 'numpy') else np.asarray(depth)
+        scale = None if self.normalise == 'image' else (
+            1.0 if self.normalise == 'none' else self._scale(domain))
+        try:
+            return matching_log_disparity(depth.reshape(depth.shape[-2:]), None,
+                                          self.exclude_top, self.exclude_bottom,
+                                          REFERENCE_HEIGHT, scale)
+        except ValueError as error:
+            path = sample.metainfo.get('img_path', f'{domain} sample {index}')
+            raise DataFileError(f'depth estimate of {path}: {error}', path) from error
+
+    def match_to_sample(self, target_index: int, target_packed: dict) -> dict:
+        """Eq. 23 on the training crops: the processed source candidate whose
+        ``est_depth_map`` is nearest to the processed target sample's.
+
+        Args:
+            target_index: Target sample ``i`` (seeds the candidate draws).
+            target_packed: ``target[i]`` as its pipeline returned it (packed inputs
+                and data sample with ``est_depth_map``).
+
+        Returns:
+            The chosen candidate sample as the source pipeline produced it, with
+            ``matched_target_index`` and ``geometric_distance`` in its metainfo
+            (the first candidate wins ties).
+        """
+        self.full_init()
+        target = self._packed_log_disparity(target_packed, 'target', target_index)
+        best = None
+        for candidate in self.draw_candidates(target_index):
+            sample = self.source[candidate]
+            distance = log_disparity_distance(
+                target, self._packed_log_disparity(sample, 'source', candidate))
+            if best is None or distance < best[0]:
+                best = (distance, sample)
+        distance, sample = best
+        self._set_match_info(sample, target_index, distance)
+        return sample
+
+    @staticmethod
+    def _set_match_info(sample, target_index: int, distance: float) -> None:
         packed = sample.get('data_samples') if isinstance(sample, dict) else None
         if hasattr(packed, 'set_metainfo'):
-            packed.set_metainfo(
-                dict(
-                    matched_target_index=result.target_index,
-                    geometric_distance=result.distances[result.candidates.index(
-                        result.source_index)]))
+            packed.set_metainfo(dict(matched_target_index=int(target_index),
+                                     geometric_distance=float(distance)))
+
+    def __getitem__(self, idx: int):
+        """The matched source sample of target sample ``idx`` (or the pair).
+
+        With ``match_on='training_crop'`` the target sample is ``target[idx]``
+        processed here; :class:`SemiSupervisedDataset` passes its own unlabelled
+        sample to :meth:`match_to_sample` instead.
+        """
+        if self.match_on == 'training_crop':
+            target = self.target[idx]
+            sample = self.match_to_sample(idx, target)
+            return dict(target=target, source=sample) if self.return_pair else sample
+        result = self.match(idx)
+        sample = self.source[result.source_index]
+        self._set_match_info(sample, result.target_index, result.distances[
+            result.candidates.index(result.source_index)])
         if self.return_pair:
             return dict(target=self.target[idx], source=sample)
         return sample
@@ -521,5 +601,6 @@ class MatchingGeometrySourceDataset:
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(source={type(self.source).__name__}, '
                 f'target={type(self.target).__name__}, '
-                f'num_candidates={self.num_candidates}, match_size={self.match_size}, '
+                f'num_candidates={self.num_candidates}, match_on={self.match_on!r}, '
+                f'match_size={self.match_size}, '
                 f'normalise={self.normalise!r}, seed={self.seed})')

@@ -222,3 +222,96 @@ def test_real_datasets_with_estimate_paths(tmp_path):
     pair = MatchingGeometrySourceDataset(
         source, target, match_size=(64, 32), return_pair=True)[1]
     assert set(pair) == {'target', 'source'}
+
+
+def _crop_pipeline(crop, estimate_dir):
+    return [dict(type='LoadImageFromFile'),
+            dict(type='LoadDepthEstimate', estimate_dir=estimate_dir),
+            dict(type='Resize', scale=(64, 32), keep_ratio=False),
+            dict(type='RandomCrop', crop_size=crop),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PackDepthSemInputs')]
+
+
+def _crop_datasets(tmp_path, crop=(32, 32)):
+    for name in ('gta5', 'synthia'):
+        generate_dataset(name, tmp_path, seed=0, config=TINY_CONFIGS[name])
+    source = GTA5DepthSemDataset(data_root=str(tmp_path / 'gta5'),
+                                 depth_estimate_dir='sde_depth',
+                                 pipeline=_crop_pipeline(
+                                     crop, str(tmp_path / 'gta5' / 'sde_depth')))
+    target = SynthiaDepthSemDataset(data_root=str(tmp_path / 'synthia'),
+                                    depth_estimate_dir='sde_depth',
+                                    pipeline=_crop_pipeline(
+                                        crop, str(tmp_path / 'synthia' / 'sde_depth')))
+    return source, target
+
+
+def _est(packed):
+    return packed['data_samples'].est_depth_map.data[0].numpy()
+
+
+def test_training_crop_matching_compares_the_crops_it_returns(tmp_path):
+    """S7, the release's rule: the processed target sample (its crop and flip) is
+    compared with each candidate *as the source pipeline processed it*, rows
+    scaled from 80 / 100 of 512, and that very candidate sample is returned."""
+    source, target = _crop_datasets(tmp_path)
+    dataset = MatchingGeometrySourceDataset(
+        source, target, match_on='training_crop', normalise='none',
+        num_candidates=5, candidates_with_replacement=True, seed=1)
+    np.random.seed(0)
+    target_packed = target[1]
+    # replay the same candidate draws and source fetches by hand
+    replay = MatchingGeometrySourceDataset(
+        source, target, match_on='training_crop', normalise='none',
+        num_candidates=5, candidates_with_replacement=True, seed=1)
+    candidates = replay.draw_candidates(1)
+    state = np.random.get_state()
+    fetched = [source[c] for c in candidates]
+    a = matching_log_disparity(_est(target_packed), None, scale=1.0)
+    assert a.shape == (32 - 5 - 6, 32)  # 80 * 32/512 = 5, 100 * 32/512 = 6.25 -> 6
+    distances = [float(np.nanmean(np.abs(a - matching_log_disparity(
+        _est(f), None, scale=1.0)))) for f in fetched]
+    np.random.set_state(state)
+    chosen = dataset.match_to_sample(1, target_packed)
+    best = int(np.argmin(distances))
+    np.testing.assert_array_equal(_est(chosen), _est(fetched[best]))
+    meta = chosen['data_samples'].metainfo
+    assert meta['matched_target_index'] == 1
+    assert meta['geometric_distance'] == pytest.approx(distances[best], rel=1e-5)
+
+
+def test_semi_supervised_dataset_matches_on_the_unlabelled_crop(tmp_path):
+    from mmdepthsem.datasets import SemiSupervisedDataset
+    source, target = _crop_datasets(tmp_path)
+    calls = []
+    matching = MatchingGeometrySourceDataset(source, target, match_on='training_crop')
+    real = matching.match_to_sample
+
+    def spy(index, packed):
+        calls.append((index, packed))
+        return real(index, packed)
+
+    matching.match_to_sample = spy
+    semi = SemiSupervisedDataset(labelled=target, unlabelled=target, source=matching,
+                                 source_matched=True)
+    item = semi[2]
+    assert len(calls) == 1 and calls[0][0] == 2
+    assert calls[0][1] is item['unlabelled']  # the very crop the batch trains on
+    assert item['source']['data_samples'].metainfo['matched_target_index'] == 2
+
+
+def test_training_crop_matching_errors(tmp_path):
+    source, target = _crop_datasets(tmp_path)
+    with pytest.raises(ValueError, match='match_on must be one of'):
+        MatchingGeometrySourceDataset(source, target, match_on='crop')
+    bare = GTA5DepthSemDataset(data_root=str(tmp_path / 'gta5'), pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='PackDepthSemInputs')])
+    dataset = MatchingGeometrySourceDataset(bare, target, match_on='training_crop')
+    with pytest.raises(KeyError, match='source sample .* no `est_depth_map`.*'
+                                       'LoadDepthEstimate'):
+        dataset.match_to_sample(0, target[0])
+    # standalone indexing processes the target itself
+    pair = MatchingGeometrySourceDataset(source, target, match_on='training_crop',
+                                         return_pair=True)[0]
+    assert _est(pair['target']).shape == _est(pair['source']).shape == (32, 32)

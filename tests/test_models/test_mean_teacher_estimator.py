@@ -528,7 +528,8 @@ def test_sdeseg_config_loads_and_keeps_the_paper_values(path):
     assert cfg.optim_wrapper.clip_grad.max_norm == pytest.approx(10.0)
     if 'resnet101' in name:  # the paper's scale
         assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-3)
-        assert cfg.train_cfg.max_iters == 40000
+        # 40k on Cityscapes; CamVid: the release's 20k (docs/sdeseg.md row 20)
+        assert cfg.train_cfg.max_iters == (20000 if 'camvid' in name else 40000)
     if model is not None:
         assert model.teacher.momentum == pytest.approx(0.01)
         # one distillation module, after block 2 (stride 4, where the official code
@@ -545,7 +546,7 @@ def test_paper_resnet101_ssl_model_builds_and_runs():
     assert model.confidence_threshold == pytest.approx(TAU)
     assert model.mixer.mixer.epsilon == pytest.approx(0.03)
     assert model.mix_partner == 'pool' and model.mix_depth == 'online'
-    assert model.sem_decoder.channels == (32, 64, 128, 256, 256)
+    assert model.sem_decoder.channels == (64, 128, 128, 256, 256)  # the release's
     # the segmentation decoder is the depth decoder's architecture (transfer),
     # plus the release's intermediate class head on block 2
     depth_sd = model.depth_decoder.state_dict()

@@ -72,7 +72,7 @@ def test_cross_domain_weight_by_hand(rule):
 
 
 def test_target_share_counts_pool_labels_as_certain_and_uses_at_least_tau():
-    model = build_ssda(cross_domain_q_prime='target_share')
+    model = build_ssda(cross_domain_q_prime='target_share', confidence_comparison='ge')
     conf = torch.zeros(2, 2, 2)
     conf[0] = torch.tensor([[TAU, 0.5], [0.97, 0.1]])  # exactly tau counts (>=)
     conf[1] = 0.0  # a labelled pool member: certain everywhere
@@ -173,3 +173,80 @@ def test_cross_domain_augmentation_draws_its_switches_once_and_sigma_per_image()
     assert sorted(modes) == ['batch', 'switches']
     with pytest.raises(ValueError, match='cross_domain_augment_per'):
         build(cross_domain_augment_per='pixel')
+
+
+@pytest.mark.parametrize('comparison, expected', [('gt', [0.5, 0.25]),
+                                                  ('ge', [0.75, 0.5])])
+def test_confidence_comparison_at_exactly_tau(comparison, expected):
+    """Eq. 14 counts P' > τ, the release max_probs.ge(τ): they differ only on
+    pixels at exactly τ (here one per image)."""
+    model = build_ssda(confidence_comparison=comparison, q_prime_over='image')
+    tau = torch.tensor(model.confidence_threshold)
+    conf = torch.tensor([[[tau, 0.99], [0.1, 0.97]],
+                         [[tau, 0.2], [0.1, 0.97]]])
+    assert model.q_prime(conf).tolist() == pytest.approx(expected)
+    samples = [unlabelled_sample(0), unlabelled_sample(1)]
+    for s in samples:
+        s.set_metainfo(dict(is_labelled=False))
+    assert float(model._target_share(samples, conf)) == pytest.approx(
+        sum(expected) / 2)
+
+
+def test_paper_configs_count_confidence_as_the_release():
+    from mmengine.config import Config
+    import os.path as osp
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for name in ('ssl_ours_resnet101_cityscapes.py', 'ssl_depthmix_resnet101_cityscapes.py',
+                 'ssda_gta5_to_cityscapes_resnet101.py'):
+        m = Config.fromfile(osp.join(repo, 'configs/sdeseg', name)).model
+        assert m.confidence_comparison == 'ge', name
+    m = Config.fromfile(osp.join(
+        repo, 'configs/sdeseg/ssda_synthia_to_cityscapes_resnet101.py')).model
+    assert m.cross_domain_teacher_pass == 'separate'
+
+
+@pytest.mark.parametrize('teacher_pass, calls', [('shared', 1), ('separate', 2)])
+def test_cross_domain_teacher_pass(teacher_pass, calls):
+    """'separate' labels the target images again for the cross-domain mix, as the
+    released SSDA trainer does; with a deterministic teacher the losses agree."""
+    model = build_ssda(cross_domain_teacher_pass=teacher_pass)
+    set_sem_head(model, weight=0.0, bias=[0.0] * C)
+    logits = confident_left_teacher()
+    seen = []
+    real = model.decode_parts
+
+    def decode_parts(parts, inputs):
+        if parts is model.teacher.module:
+            seen.append(inputs.clone())
+            return None, dict(outputs={0: logits})
+        return real(parts, inputs)
+
+    model.decode_parts = decode_parts
+    model.train()
+    inputs, samples = ssda_batch(model, NEAR_RIGHT, NEAR_LEFT)
+    losses = model.loss(inputs, samples)
+    assert len(seen) == calls
+    assert all(torch.equal(seen[0], s) for s in seen)  # the same images each time
+    assert float(losses['q_prime_cross_domain']) == pytest.approx(1.0)
+    assert float(losses['loss_sem_cross_domain']) == pytest.approx(math.log(C),
+                                                                   rel=1e-5)
+
+
+def test_separate_teacher_pass_draws_new_dropout_masks():
+    """With the release's ASPP dropout and a train-mode teacher, the two passes
+    differ (new masks); with the teacher in eval mode they agree."""
+    widths = (16, 16, 32, 32, 32)
+    aspp = dict(channels=widths, aspp_skip_conv=True, aspp_fuse_kernel_size=1,
+                aspp_fuse_dropout=0.5)
+    for mode, differ in (('train', True), ('eval', False)):
+        model = build(teacher_mode=mode, depth_decoder=dict(
+            type='ASPPUNetDecoder', in_channels=(64, 64, 128, 256, 512),
+            scales=(0, 1, 2, 3), **aspp), sem_decoder=dict(
+            type='ASPPUNetDecoder', in_channels=(64, 64, 128, 256, 512),
+            out_channels=C, out_activation=None, scales=(0, ), **aspp),
+            cross_task_blocks={})
+        x = torch.randn(2, 3, H, W)
+        torch.manual_seed(1)
+        _, conf_a = model.teacher_labels(x)
+        _, conf_b = model.teacher_labels(x)
+        assert (not torch.allclose(conf_a, conf_b)) == differ, mode

@@ -176,7 +176,8 @@ def test_paper_preset_has_the_real_image_sizes():
     sizes = {name: (c.height, c.width) for name, c in
              ((n, cli.build_config(n, args)) for n in cli.DATASET_NAMES)}
     assert sizes == dict(nyu=(480, 640), kitti=(375, 1242), cityscapes=(1024, 2048),
-                         gta5=(1052, 1914), synthia=(760, 1280))
+                         gta5=(1052, 1914), synthia=(760, 1280),
+                         gta5_sequences=(1080, 1920), synthia_seqs=(760, 1280))
     # the size options still apply on top of the preset
     small = cli.build_config('nyu', cli.parse_args(['nyu', '--preset', 'paper',
                                                     '--frames', '2']))

@@ -45,7 +45,7 @@ from .test_model_converters import (official_pose_decoder, prefixed, randomise_b
 torch.set_num_threads(1)
 
 SCRIPT = 'tools/model_converters/sdeseg_to_mmdepthsem.py'
-CONFIG = REPO / 'configs' / 'sdeseg' / 'sde_stage_a_resnet101_cityscapes_official.py'
+CONFIG = REPO / 'configs' / 'sdeseg' / 'sde_stage_a_resnet101_cityscapes.py'
 NUM_CH_ENC = (64, 256, 512, 1024, 2048)
 NUM_CH_DEC = (64, 128, 128, 256, 256)  # dec5 / dec6, blocks i = 0 .. 4
 ASPP_RATES = (6, 12, 18)
@@ -244,7 +244,8 @@ def test_table_covers_exactly_the_official_config_model(tool, model):
 
 
 def test_the_default_decoder_lacks_the_official_block4():
-    """Today's defaults: no ``conv_out`` in block 4 and a 3×3 fusion conv."""
+    """The class defaults (the paper reading; the configs pass the release's):
+    no ``conv_out`` in block 4 and a 3×3 fusion conv."""
     register_all_modules()
     official = MODELS.build(dict(type='ASPPUNetDecoder', channels=NUM_CH_DEC,
                                  aspp_skip_conv=True, aspp_fuse_kernel_size=1))

@@ -80,6 +80,8 @@ REAL_TO_SYNTHETIC: Dict[str, str] = {
     'data/cityscapes': 'cityscapes',
     'data/gta5': 'gta5',
     'data/synthia': 'synthia',
+    'data/gta5_sequences': 'gta5_sequences',
+    'data/synthia_seqs': 'synthia_seqs',
 }
 #: Real data roots the synthetic generator has no format for -> dataset name.
 NO_SYNTHETIC: Dict[str, str] = {

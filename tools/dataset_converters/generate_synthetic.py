@@ -3,7 +3,7 @@
 Command::
 
     python tools/dataset_converters/generate_synthetic.py \\
-        {nyu,kitti,cityscapes,gta5,synthia,all} \\
+        {nyu,kitti,cityscapes,gta5,synthia,gta5_sequences,synthia_seqs,all} \\
         --out data/synthetic --seed 0 [--preset {default,tiny,paper}]
         [--height H --width W]
         [--sequences N] [--frames N] [--workers N] [--force]
@@ -12,12 +12,14 @@ Each dataset goes to ``<out>/<dataset>`` with a ``synthetic_manifest.json``; a f
 with the same arguments and generator version is skipped in milliseconds. Size options
 apply to every selected dataset: ``--sequences`` is rooms (NYU), drives (KITTI) or
 snippets per train city (Cityscapes; val cities get half as many); ``--frames`` is frames
-per room (NYU) or per drive (KITTI); for GTA5 and Synthia ``--sequences`` is the number of
-images. ``--preset paper`` renders each dataset at its real size (NYU 480x640, KITTI
+per room (NYU), per drive (KITTI) or per sequence (the VIPER / SYNTHIA-SEQS
+sequences, ``gta5_sequences`` / ``synthia_seqs``); for GTA5 and Synthia ``--sequences``
+is the number of images. ``--preset paper`` renders each dataset at its real size (NYU 480x640, KITTI
 375x1242, Cityscapes 1024x2048, GTA5 1052x1914, Synthia 760x1280) with a few frames, for
 ``tools/analysis_tools/benchmark_paper_configs.py``; the size options still apply on
 top of any preset. The layouts are documented in the module docstrings of
-``mmdepthsem/datasets/synthetic/{nyu,kitti,cityscapes,gta5,synthia}_format.py``.
+``mmdepthsem/datasets/synthetic/{nyu,kitti,cityscapes,gta5,synthia}_format.py`` and
+``source_sequences.py``.
 """
 import argparse
 import os
@@ -71,6 +73,8 @@ def build_config(dataset: str, args: argparse.Namespace):
         count = dict(num_drives=args.sequences, frames_per_drive=args.frames)
         if args.sequences is not None:
             count['num_test_drives'] = max(1, args.sequences // 6)
+    elif dataset in ('gta5_sequences', 'synthia_seqs'):
+        count = dict(num_sequences=args.sequences, frames_per_sequence=args.frames)
     elif dataset in ('gta5', 'synthia'):
         count = dict(num_images=args.sequences)
         if args.frames is not None:

@@ -16,7 +16,7 @@ aspp_dec{5,6}_*``. Each is a folder of plain state dicts written by the trainer'
 
 No file holds non-tensor entries, and the trainer replaced the encoders' ``fc`` by
 ``nn.Identity`` before saving. Output: ``{'state_dict': ..., 'meta': ...}`` for
-``configs/sdeseg/sde_stage_a_resnet101_cityscapes_official.py``. Command::
+``configs/sdeseg/sde_stage_a_resnet101_cityscapes.py``. Command::
 
     python tools/model_converters/sdeseg_to_mmdepthsem.py \\
         path/to/mono_cityscapes_1024x512_r101dil_aspp_dec6_lr5_fd2 \\
@@ -59,7 +59,7 @@ __all__ = [
 
 #: Files every SDE model folder holds (``<part>.pth``); ``encoder.pth`` is optional.
 PARTS = ('depth', 'pose_encoder', 'pose')
-DEFAULT_CONFIG = 'configs/sdeseg/sde_stage_a_resnet101_cityscapes_official.py'
+DEFAULT_CONFIG = 'configs/sdeseg/sde_stage_a_resnet101_cityscapes.py'
 DEPTH = 'depth/decoder.'
 #: Number of 3×3 ASPP branches (rates 6, 12, 18 in dec5 / dec6).
 NUM_RATES = 3

@@ -4,7 +4,8 @@
 # block b = 2 (stride 4, 128 channels; where the released code has it), a mean
 # teacher (alpha = 0.99), DepthMix (eps = 0.03) of two images of the pool G_A u G_U
 # by the online SDE depth, q' with tau = 0.968, colour jitter and blur on the mixed
-# batch, and the SDE loss with equal weight.
+# batch, and the SDE loss with equal weight. Both decoders are the released code's
+# (sdeseg_resnet101.py; docs/sdeseg.md row 17), with 1x1 segmentation heads.
 # Where the paper is silent or differs from the released code
 # (lhoyer/improving_segmentation_with_selfsupervised_depth), these defaults follow
 # the release; docs/sdeseg.md tables each with its file and line. The paper-literal
@@ -12,6 +13,7 @@
 #   mix_partner='labelled' (unlabelled k with labelled k) | 'unlabelled' (G_U only)
 #   teacher_warmup=False (fixed alpha from the first update), teacher_mode='eval'
 #   q_prime_over='image' (eq. 14 per image), unlabelled_loss_average='non_ignore'
+#   confidence_comparison='gt' (eq. 14's P' > tau)
 #   depth_loss_branches=('unlabelled',) (SDE loss on the unlabelled sequences only)
 #   color_jitter=dict(brightness=0.2, contrast=0.2, saturation=0.2, hue=0.1),
 #   blur_kernel_size=5, augment_per='image'
@@ -19,6 +21,7 @@
 #   (PAD-Net's gates, from the receiving task)
 #   sem_decoder.side_outputs=() (no intermediate segmentation head; the release
 #   averages the labelled cross-entropy of the final and the block-2 logits)
+#   the paper's decoder reading: ssl_ours_resnet101_cityscapes_paper_decoder.py
 _base_ = ['./sdeseg_resnet101.py']
 num_classes = 19
 data_preprocessor = dict(type='MultiBranchDataPreProcessor')
@@ -30,8 +33,13 @@ model = dict(
         in_channels={{_base_.encoder_channels}},
         channels={{_base_.decoder_widths}},
         aspp_dilations=(6, 12, 18),
+        aspp_skip_conv=True,
+        aspp_fuse_kernel_size=1,
+        aspp_fuse_dropout=0.5,
         out_channels=num_classes,
         out_activation=None,
+        # the release's `seg_final_head` / `seg_intermediate_head`: 1x1 convs
+        head_kernel_size=1,
         scales=(0, ),
         side_outputs=(2, )),
     sem_loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
@@ -44,6 +52,7 @@ model = dict(
     mix_partner='pool',  # needs SemiSupervisedDataset(mark_labelled=True)
     mix_depth='online',
     confidence_threshold=0.968,
+    confidence_comparison='ge',  # the release's max_probs.ge(0.968)
     teacher_momentum=0.01,
     teacher_warmup=True,
     teacher_mode='train',

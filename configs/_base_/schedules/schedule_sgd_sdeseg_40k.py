@@ -19,7 +19,15 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, milestones=[30000], gamma=0.1)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=4000)
+# Validation as the released trainer schedules it (configs/cityscapes_joint.yml:51-54,
+# configs/ssda.yml:73-76, experiments.py `setup_dataset`; docs/sdeseg.md row 20):
+# after iteration n (1-based) it validates when n % interval(n) == 0, with interval(n)
+# = 100 for n <= 100, 2500 for n <= 30000 (the lr step), then 500, and at the end.
+# mmengine picks the interval of the last milestone <= n + 1, hence the +2.
+val_interval = 100
+dynamic_val_intervals = [(100 + 2, 2500), (30000 + 2, 500)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=val_interval, dynamic_intervals=dynamic_val_intervals)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

@@ -17,6 +17,8 @@ from .cityscapes_format import CityscapesConfig, write_cityscapes
 from .gta5_format import GTA5Config, write_gta5
 from .kitti_format import KITTIConfig, write_kitti
 from .nyu_format import NYUConfig, write_nyu
+from .source_sequences import (GTA5SequencesConfig, SynthiaSeqsConfig,
+                               write_gta5_sequences, write_synthia_seqs)
 from .synthia_format import SynthiaConfig, write_synthia
 from .writing import WriteResult, write_json
 
@@ -27,7 +29,8 @@ from .writing import WriteResult, write_json
 GENERATOR_VERSION = '1.3.1'
 MANIFEST_NAME = 'synthetic_manifest.json'
 
-AnyConfig = Union[NYUConfig, KITTIConfig, CityscapesConfig, GTA5Config, SynthiaConfig]
+AnyConfig = Union[NYUConfig, KITTIConfig, CityscapesConfig, GTA5Config, SynthiaConfig,
+                  GTA5SequencesConfig, SynthiaSeqsConfig]
 
 #: Dataset name -> (default config, writer ``(root, config, seed, workers)``).
 DATASETS: Dict[str, Tuple[AnyConfig, Callable[..., WriteResult]]] = {
@@ -36,6 +39,8 @@ DATASETS: Dict[str, Tuple[AnyConfig, Callable[..., WriteResult]]] = {
     'cityscapes': (CityscapesConfig(), write_cityscapes),
     'gta5': (GTA5Config(), write_gta5),
     'synthia': (SynthiaConfig(), write_synthia),
+    'gta5_sequences': (GTA5SequencesConfig(), write_gta5_sequences),
+    'synthia_seqs': (SynthiaSeqsConfig(), write_synthia_seqs),
 }
 
 #: Very small sets for unit tests (each renders in well under a second).
@@ -58,13 +63,17 @@ TINY_CONFIGS: Dict[str, AnyConfig] = {
     GTA5Config(height=32, width=58, num_images=4),
     'synthia':
     SynthiaConfig(height=32, width=54, num_images=4),
+    'gta5_sequences':
+    GTA5SequencesConfig(height=36, width=64, num_sequences=1, frames_per_sequence=4),
+    'synthia_seqs':
+    SynthiaSeqsConfig(height=38, width=64, num_sequences=1, frames_per_sequence=4),
 }
 
 #: The real datasets' image sizes with only a few frames (3-6 training samples and a
 #: few test samples each; ``benchmark_paper_configs.py`` repeats the sample list up
 #: to a paper config's per-GPU batch): NYU Depth V2 480 x 640, KITTI raw 375 x 1242,
-#: Cityscapes 1024 x 2048, GTA5 1052 x 1914 and SYNTHIA-RAND-CITYSCAPES 760 x 1280
-#: (height x width). Rendering all five takes about a minute on one core.
+#: Cityscapes 1024 x 2048, GTA5 1052 x 1914, SYNTHIA-RAND-CITYSCAPES 760 x 1280, the
+#: VIPER sequences 1080 x 1920 and SYNTHIA-SEQS 760 x 1280 (height x width).
 PAPER_CONFIGS: Dict[str, AnyConfig] = {
     'nyu':
     NYUConfig(height=480, width=640, num_scenes=3, frames_per_scene=3, num_test_scenes=1),
@@ -84,6 +93,10 @@ PAPER_CONFIGS: Dict[str, AnyConfig] = {
     GTA5Config(height=1052, width=1914, num_images=4),
     'synthia':
     SynthiaConfig(height=760, width=1280, num_images=4),
+    'gta5_sequences':
+    GTA5SequencesConfig(height=1080, width=1920, num_sequences=1, frames_per_sequence=5),
+    'synthia_seqs':
+    SynthiaSeqsConfig(height=760, width=1280, num_sequences=1, frames_per_sequence=5),
 }
 
 #: Preset name -> per-dataset configs (``'default'`` is each dataset's own default).
@@ -150,8 +163,8 @@ def generate_dataset(dataset: str,
     """Write synthetic ``dataset`` under ``out_dir/<dataset>`` unless it is up to date.
 
     Args:
-        dataset: ``'nyu'``, ``'kitti'``, ``'cityscapes'``, ``'gta5'`` or
-            ``'synthia'``.
+        dataset: ``'nyu'``, ``'kitti'``, ``'cityscapes'``, ``'gta5'``,
+            ``'synthia'``, ``'gta5_sequences'`` or ``'synthia_seqs'``.
         out_dir: Parent folder (e.g. ``data/synthetic``).
         seed: Dataset seed.
         config: Set size; the dataset's default when ``None``.

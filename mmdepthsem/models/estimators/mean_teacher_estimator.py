@@ -110,6 +110,9 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             released code's ``mix_use_gt``.
         mix_depth: ``'online'`` or ``'estimate'``.
         confidence_threshold: τ of eq. 14 (0.968, ClassMix's value).
+        confidence_comparison: ``'gt'`` (a pixel is confident when ``P' > τ``,
+            eq. 14) or ``'ge'`` (``P' ≥ τ``, the released code's ``max_probs.ge``);
+            used by ``q'`` and the cross-domain ``q_t``.
         teacher_momentum: mmengine EMA momentum ``1 − α`` (0.01).
         teacher_warmup: Average with momentum ``max(1 / (n + 1), 1 − α)`` at update
             ``n`` (:class:`WarmupExponentialMovingAverage`; the released code) instead
@@ -147,6 +150,12 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             pixel map, 1 on source pixels and ``q_t`` on target pixels, ``q_t`` the
             share of *un-mixed* target pixels with confidence ``≥ τ`` over the
             target batch, the pool's labelled images counting as certain).
+        cross_domain_teacher_pass: ``'shared'`` (Cross-Domain DepthMix takes the
+            teacher's labels of the target-domain mix) or ``'separate'`` (the
+            teacher labels the same images again for it, as the released SSDA
+            code runs it: the same output unless the teacher has active dropout,
+            e.g. the release's ASPP dropout with ``teacher_mode='train'``, which
+            then draws new masks).
         cross_domain_epsilon_flip_prob: Probability, per source image, that
             Cross-Domain DepthMix uses ``−ε`` instead of ``ε`` (the released SSDA
             code: 0.5; eq. 10: 0). Needs a depth mix with an ``epsilon``.
@@ -163,6 +172,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  mix_partner: str = 'labelled',
                  mix_depth: str = 'online',
                  confidence_threshold: float = 0.968,
+                 confidence_comparison: str = 'gt',
                  teacher_momentum: float = 0.01,
                  teacher_warmup: bool = False,
                  teacher_mode: str = 'eval',
@@ -180,6 +190,7 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                  cross_domain_augment_per: Optional[str] = None,
                  cross_domain_q_prime: str = 'mixed',
                  cross_domain_epsilon_flip_prob: float = 0.0,
+                 cross_domain_teacher_pass: str = 'shared',
                  test_with: str = 'student',
                  sem_label_field: str = 'gt_sem_seg',
                  **kwargs) -> None:
@@ -202,6 +213,9 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 ('augment_per', augment_per, AUGMENT_PER),
                 ('cross_domain_augment_per', cross_domain_augment_per, AUGMENT_PER),
                 ('cross_domain_q_prime', cross_domain_q_prime, CROSS_DOMAIN_Q_PRIMES),
+                ('confidence_comparison', confidence_comparison, ('gt', 'ge')),
+                ('cross_domain_teacher_pass', cross_domain_teacher_pass,
+                 ('shared', 'separate')),
                 ('test_with', test_with, ('student', 'teacher'))):
             if value not in allowed:
                 raise ValueError(f'MeanTeacherDepthSegEstimator: {name} must be one '
@@ -234,6 +248,8 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         self.mix_partner = mix_partner
         self.mix_depth = mix_depth
         self.confidence_threshold = float(confidence_threshold)
+        self.confidence_comparison = confidence_comparison
+        self.cross_domain_teacher_pass = cross_domain_teacher_pass
         self.teacher_mode = teacher_mode
         self.q_prime_over = q_prime_over
         self.unlabelled_loss_average = unlabelled_loss_average
@@ -378,6 +394,11 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                                                                  self._labels(src_s))
             if self.unlabelled_loss == 'mix':  # cross-domain DepthMix (CDM)
                 src_depth = torch.stack([self._estimate(s) for s in src_s])
+                if self.cross_domain_teacher_pass == 'separate':
+                    # unl_mix and target_mix read these new labels (late binding)
+                    pseudo, conf = self.teacher_labels(clean_x)
+                    if self.mix_partner == 'pool':
+                        pseudo, conf = self._pool_labels(unl_s, pseudo, conf)
                 if self.cross_domain_q_prime == 'target_share':
                     # mixing a constant q_t with the certain source pixels gives
                     # the release's weight map: 1 on source, q_t on target pixels
@@ -400,14 +421,22 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
         return losses
 
     def _target_share(self, samples: SampleList, conf: Tensor) -> Tensor:
-        """``q_t`` of ``cross_domain_q_prime='target_share'``: the share of target
-        pixels with confidence ``≥ τ`` over the batch, before mixing; images of
-        the labelled split (pool members) count as certain everywhere."""
+        """``q_t`` of ``cross_domain_q_prime='target_share'``: the share of
+        confident target pixels (:meth:`confident`) over the batch, before mixing;
+        images of the labelled split (pool members) count as certain everywhere,
+        their ignored pixels included (the release sets their ``P`` to 1)."""
         conf = conf.clone()
         for k, sample in enumerate(samples):
             if sample.metainfo.get('is_labelled', False):
                 conf[k] = 1.0
-        return (conf >= self.confidence_threshold).float().mean()
+        return self.confident(conf).float().mean()
+
+    def confident(self, conf: Tensor) -> Tensor:
+        """Boolean map of the pixels that count as confident: ``P' > τ`` or, with
+        ``confidence_comparison='ge'``, ``P' ≥ τ``."""
+        if self.confidence_comparison == 'ge':
+            return conf >= self.confidence_threshold
+        return conf > self.confidence_threshold
 
     def _cross_domain_mix(self, source_raw: Tensor, source: SampleList,
                           target_raw: Tensor, target: SampleList
@@ -464,12 +493,13 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
                 f'q_prime{suffix}': q_prime.mean()}
 
     def q_prime(self, conf: Tensor) -> Tensor:
-        """Eq. 14: the share of pixels with ``P' > τ``, ``(B,)``.
+        """Eq. 14: the share of confident pixels (``P' > τ``, or ``≥`` with
+        ``confidence_comparison='ge'``), ``(B,)``.
 
         ``q_prime_over='image'`` gives each image its own share; ``'batch'`` one
         share over all ``B·H·W`` pixels, repeated for each image.
         """
-        confident = (conf > self.confidence_threshold).float()
+        confident = self.confident(conf).float()
         if self.q_prime_over == 'batch':
             return confident.mean().expand(conf.shape[0])
         return confident.mean(dim=(1, 2))
