@@ -6,9 +6,9 @@
 # pose net, frames -1/0/+1 at 4 scales, smoothness 1e-3, on the GTA sequences at
 # 1024x512 with 512x512 crops; Adam, lr 1e-4 (encoder 1e-5, pose 1e-4), batch 4,
 # /10 after 160k, 350k iterations, the encoder trained from ImageNet weights.
-# The release notes that a run which collapses to constant depth usually succeeds
-# when rerun. Not followed: the release feeds the pose net the uncropped 1024x512
-# frames (`provide_uncropped_for_pose`); here it sees the 512x512 crops.
+# The pose net sees the uncropped 1024x512 frames (`provide_uncropped_for_pose`,
+# KeepUncroppedPoseViews in the pipeline). The release notes that a run which
+# collapses to constant depth usually succeeds when rerun.
 # Then write the GTA5 estimates the SSDA configs read:
 #   python tools/generate_depth_estimates.py \
 #       configs/sdeseg/sde_source_resnet101_gta5_sequences.py \

@@ -23,6 +23,9 @@ PIXEL_FIELD_PAD = {
 # Image-like data fields normalised and padded exactly like ``inputs``: neighbouring
 # frames and the un-jittered copies kept for photometric losses.
 IMAGE_FIELDS = ('frames', 'img_clean', 'frames_clean')
+# Uncropped pose-net views (KeepUncroppedPoseViews): normalised, not padded (every
+# sample of a batch has them at the one size its pipeline resized to).
+POSE_FIELDS = ('pose_img', 'pose_frames')
 
 
 @MODELS.register_module()
@@ -186,6 +189,10 @@ class DepthSemDataPreProcessor(BaseDataPreprocessor):
             for name in IMAGE_FIELDS:
                 if name in sample:
                     setattr(sample, name, self.normalize_float(getattr(sample, name)))
+            for name in POSE_FIELDS:
+                if name in sample:
+                    setattr(sample, name, self.normalize_float(
+                        self.to_float_rgb(getattr(sample, name))))
         if training and samples:
             log_mix_statistics(samples)
         return dict(inputs=inputs, data_samples=samples)

@@ -145,8 +145,13 @@ def test_source_sde_configs_follow_the_release(name, dataset):
     assert cfg.param_scheduler[0].milestones == [160000]
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.dataset.type == dataset
-    crop = [t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'RandomCrop']
-    assert tuple(crop[0].crop_size) == (512, 512)
+    steps = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    crop = cfg.train_dataloader.dataset.pipeline[steps.index('RandomCrop')]
+    assert tuple(crop.crop_size) == (512, 512)
+    # provide_uncropped_for_pose: the pose views are kept after the resize, before
+    # the crop
+    assert steps.index('Resize') < steps.index('KeepUncroppedPoseViews') < \
+        steps.index('RandomCrop')
     assert cfg.val_cfg is None and cfg.val_dataloader is None
 
 
@@ -187,7 +192,7 @@ def test_source_sde_config_trains_on_viper_frames(tmp_path):
               'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
               'train_dataloader.persistent_workers=False',
               'train_dataloader.dataset.pipeline.2.scale=[128,64]',
-              'train_dataloader.dataset.pipeline.3.crop_size=[64,64]',
+              'train_dataloader.dataset.pipeline.4.crop_size=[64,64]',
               'model.backbone.model_name=resnet18', 'model.backbone.pretrained=False',
               'model.depth_decoder.in_channels=[64,64,128,256,512]',
               'model.pose_net.encoder.checkpoint=None',
@@ -203,6 +208,10 @@ def test_source_sde_config_trains_on_viper_frames(tmp_path):
     state = checkpoint['state_dict']
     assert state['depth_decoder.blocks.block4.conv_out.conv.weight'].shape[0] == 256
     assert any(k.startswith('pose_net.') for k in state)
+    # the run's pipeline kept the uncropped pose views (test_uncropped_pose_views.py
+    # checks what the pose net then reads)
+    log = next(work.rglob('*.log')).read_text()
+    assert 'KeepUncroppedPoseViews' in log
 
 
 @pytest.mark.parametrize('name, cls, per_sequence', [

@@ -1,6 +1,6 @@
 from .formatting import PackDepthSemInputs  # noqa: F401
-from .geometric import (CenterCrop, KBCrop, RandomCrop, RandomFlip,  # noqa: F401
-                        RandomResize, Resize)
+from .geometric import (CenterCrop, KBCrop, KeepUncroppedPoseViews,  # noqa: F401
+                        RandomCrop, RandomFlip, RandomResize, Resize)
 from .label_merge import FillWithPseudoLabels  # noqa: F401
 from .photometric import ColorJitter, RandomGrayscale  # noqa: F401
 from .loading import *  # noqa: F401,F403

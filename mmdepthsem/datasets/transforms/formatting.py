@@ -103,6 +103,8 @@ class PackDepthSemInputs(BaseTransform):
       in the same order (``results['frame_ids']`` order, target id 0 skipped).
     - ``img_clean``: ``(3, H, W)`` uint8 and ``frames_clean``: ``(T, 3, H, W)`` uint8,
       the un-jittered copies (same frame order), when a photometric transform kept them.
+    - ``pose_img``: ``(3, H', W')`` uint8 and ``pose_frames``: ``(T, 3, H', W')``
+      uint8, the uncropped pose-net views of :class:`KeepUncroppedPoseViews`.
     - metainfo: every ``meta_keys`` entry present in ``results``.
 
     Args:
@@ -128,6 +130,8 @@ class PackDepthSemInputs(BaseTransform):
             meta['frame_ids'] = self._pack_frames(results, sample, hw)
         if results.get('img_clean') is not None:
             sample.set_data(dict(img_clean=image_to_tensor(results['img_clean'])))
+        if results.get('pose_img') is not None:
+            self._pack_pose_views(results, sample)
         sample.set_metainfo(meta)
         packed['data_samples'] = sample
         return packed
@@ -174,6 +178,14 @@ class PackDepthSemInputs(BaseTransform):
             sample.set_data(dict(frames_clean=stack_frames(
                 results['frames_clean'], order, 'frames_clean', hw)))
         return tuple(order)
+
+    @staticmethod
+    def _pack_pose_views(results: dict, sample: DepthSemDataSample) -> None:
+        hw = tuple(results['pose_img'].shape[:2])
+        sample.set_data(dict(pose_img=image_to_tensor(results['pose_img'])))
+        if results.get('pose_frames'):
+            sample.set_data(dict(pose_frames=stack_frames(
+                results['pose_frames'], frame_order(results), 'pose_frames', hw)))
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

@@ -58,6 +58,9 @@ from mmdepthsem.registry import TRANSFORMS
 IMAGE_KEYS = ('img', 'img_clean')
 #: Keys holding a dict ``frame id -> (H, W, C) image``.
 FRAME_KEYS = ('frames', 'frames_clean')
+#: Uncropped views for the pose net (:class:`KeepUncroppedPoseViews`): only flips
+#: move them.
+POSE_KEYS = ('pose_img', 'pose_frames')
 #: Label-like maps resampled by nearest neighbour and padded with ``seg_pad_val``.
 LABEL_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map', 'gt_fg_mask')
 #: Continuous-valued maps resampled by nearest neighbour and padded with 0 (invalid).
@@ -679,6 +682,46 @@ class CenterCrop(_CropBase):
 # --------------------------------------------------------------------------- #
 
 
+def _flip_pose_views(results: dict, direction: str) -> None:
+    """Flip ``pose_img`` / ``pose_frames`` like the image (they keep their size)."""
+    if results.get('pose_img') is not None:
+        op = _FlipOp(tuple(results['pose_img'].shape[:2]), direction)
+        results['pose_img'] = op.warp_image(results['pose_img'], 0)
+    if results.get('pose_frames') is not None:
+        results['pose_frames'] = {
+            fid: _FlipOp(tuple(f.shape[:2]), direction).warp_image(f, 0)
+            for fid, f in results['pose_frames'].items()}
+
+
+@TRANSFORMS.register_module()
+class KeepUncroppedPoseViews(BaseTransform):
+    """Keep the current ``img`` and ``frames`` as the pose net's inputs.
+
+    SDE-Seg's released source-domain SDE recipe (``provide_uncropped_for_pose``)
+    feeds the pose net the whole resized frames while depth and the photometric
+    loss work on the crop. Place this after ``Resize`` and before ``RandomCrop``:
+    crops and resizes leave ``pose_img`` / ``pose_frames`` alone, flips and the
+    photometric transforms (:class:`ColorJitter`, :class:`RandomGrayscale`) treat
+    them as the image, so they stay the same view of the same frames. Packed as
+    ``pose_img`` ``(3, H, W)`` and ``pose_frames`` ``(T, 3, H, W)`` (the order of
+    ``frames``); :class:`SelfSupervisedDepthEstimator` then predicts the poses from
+    them. Camera motion does not depend on the crop, so the crop's intrinsics still
+    warp the crop.
+
+    Required keys: ``img``, ``frames``. Added keys: ``pose_img``, ``pose_frames``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Copy ``img`` and ``frames``."""
+        if results.get('img') is None or not results.get('frames'):
+            raise KeyError('KeepUncroppedPoseViews needs `img` and `frames`: place '
+                           'it after LoadImageFromFile and LoadNeighbourFrames of '
+                           f'{results.get("img_path", "this sample")}')
+        results['pose_img'] = results['img'].copy()
+        results['pose_frames'] = {k: v.copy() for k, v in results['frames'].items()}
+        return results
+
+
 @TRANSFORMS.register_module()
 class RandomFlip(BaseTransform):
     """Randomly mirror every field (mmcv / mmseg ``RandomFlip`` arguments).
@@ -743,6 +786,7 @@ class RandomFlip(BaseTransform):
             results.setdefault('flip_direction', None)
             return results
         apply_geometry(results, _FlipOp(image_hw(results), direction))
+        _flip_pose_views(results, direction)
         if self.swap_seg_labels:
             self._swap_labels(results)
         self._record(results, direction)

@@ -35,11 +35,14 @@ def store_clean_copies(results: dict) -> None:
 
 
 def map_images(results: dict, fn) -> None:
-    """Replace ``img`` and every frame in ``frames`` by ``fn(image)``."""
-    if results.get('img') is not None:
-        results['img'] = fn(results['img'])
-    if results.get('frames') is not None:
-        results['frames'] = {k: fn(v) for k, v in results['frames'].items()}
+    """Replace ``img`` and every frame in ``frames`` (and the uncropped pose views
+    ``pose_img`` / ``pose_frames``, :class:`KeepUncroppedPoseViews`) by ``fn(image)``."""
+    for key in ('img', 'pose_img'):
+        if results.get(key) is not None:
+            results[key] = fn(results[key])
+    for key in ('frames', 'pose_frames'):
+        if results.get(key) is not None:
+            results[key] = {k: fn(v) for k, v in results[key].items()}
 
 
 def shift_hue(img: np.ndarray, shift: float) -> np.ndarray:

@@ -250,7 +250,13 @@ class SelfSupervisedDepthEstimator(BaseDepthSemEstimator):
         height, width = inputs.shape[-2:]
         with record_function('selfsup/pose'):
             frames = self._source_frames(data_samples, 'frames')
-            poses = [self.pose_net.target_to_source(inputs, frames[:, n], frame_id)
+            pose_target, pose_frames = inputs, frames
+            if all('pose_frames' in s for s in data_samples):
+                # uncropped views (KeepUncroppedPoseViews): the same camera motion
+                pose_target = torch.stack([s.pose_img for s in data_samples])
+                pose_frames = self._source_frames(data_samples, 'pose_frames')
+            poses = [self.pose_net.target_to_source(pose_target, pose_frames[:, n],
+                                                    frame_id)
                      for n, frame_id in enumerate(self.frame_ids)]
         with record_function('selfsup/warp'):  # the [0, 1] images the views use
             clean = all('frames_clean' in s for s in data_samples)
