@@ -27,6 +27,7 @@ from .file_list import pinhole_intrinsics, read_image_size
 _FRAME = re.compile(r'^(?P<prefix>.*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z]+)$')
 
 
+@DATASETS.register_module()
 class FrameSequenceDataset(BaseDepthSemDataset):
     """Frames ``<img_path>/<sequence folders>/<prefix><number><suffix>`` with neighbours.
 
@@ -67,7 +68,8 @@ class FrameSequenceDataset(BaseDepthSemDataset):
                  **kwargs) -> None:
         frame_ids = tuple(int(i) for i in frame_ids)
         if 0 in frame_ids:
-            raise ValueError(f'frame_ids must not contain 0 (the target), got {frame_ids}')
+            raise ValueError('frame_ids must not contain 0 (the target), got '
+                             f'{frame_ids}')
         intrinsics = intrinsics if intrinsics is not None else self.NORMALISED_INTRINSICS
         if intrinsics is None or len(intrinsics) != 4 or \
                 not all(float(v) > 0 for v in intrinsics):

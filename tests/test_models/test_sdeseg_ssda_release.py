@@ -193,10 +193,12 @@ def test_confidence_comparison_at_exactly_tau(comparison, expected):
 
 
 def test_paper_configs_count_confidence_as_the_release():
-    from mmengine.config import Config
     import os.path as osp
+
+    from mmengine.config import Config
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    for name in ('ssl_ours_resnet101_cityscapes.py', 'ssl_depthmix_resnet101_cityscapes.py',
+    for name in ('ssl_ours_resnet101_cityscapes.py',
+                 'ssl_depthmix_resnet101_cityscapes.py',
                  'ssda_gta5_to_cityscapes_resnet101.py'):
         m = Config.fromfile(osp.join(repo, 'configs/sdeseg', name)).model
         assert m.confidence_comparison == 'ge', name

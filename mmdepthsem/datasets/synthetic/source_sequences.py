@@ -132,8 +132,13 @@ def write_gta5_sequences(root: Path,
             for i in range(config.num_sequences)]
     jobs.append((seed, 0, 'val', max(3, config.frames_per_sequence // 2), config,
                  str(root)))
+    return _run(root, _gta5_job, jobs, workers)
+
+
+def _run(root: Path, job_fn, jobs: list, workers: int) -> WriteResult:
+    """Render ``jobs`` with ``job_fn`` (each returns its written files)."""
     files: List[str] = []
-    for written in parallel_map(_gta5_job, jobs, workers):
+    for written in parallel_map(job_fn, jobs, workers):
         files += written
     return WriteResult(root, files)
 
@@ -168,7 +173,4 @@ def write_synthia_seqs(root: Path,
     """
     root = Path(root)
     jobs = [(seed, i, config, str(root)) for i in range(config.num_sequences)]
-    files: List[str] = []
-    for written in parallel_map(_synthia_job, jobs, workers):
-        files += written
-    return WriteResult(root, files)
+    return _run(root, _synthia_job, jobs, workers)

@@ -148,8 +148,9 @@ class MeanTeacherDepthSegEstimator(SelfSupervisedDepthEstimator):
             ``'mixed'`` (eq. 20 with eq. 14–15: ``q'`` of the mixed confidences,
             source pixels certain) or ``'target_share'`` (the released SSDA code: a
             pixel map, 1 on source pixels and ``q_t`` on target pixels, ``q_t`` the
-            share of *un-mixed* target pixels with confidence ``≥ τ`` over the
-            target batch, the pool's labelled images counting as certain).
+            share of *un-mixed* confident target pixels (``confidence_comparison``;
+            the release counts ``≥ τ``) over the target batch, the pool's labelled
+            images counting as certain).
         cross_domain_teacher_pass: ``'shared'`` (Cross-Domain DepthMix takes the
             teacher's labels of the target-domain mix) or ``'separate'`` (the
             teacher labels the same images again for it, as the released SSDA
