@@ -11,7 +11,7 @@ paper_widths = (32, 64, 128, 256, 256)
 paper_aspp = dict(channels=paper_widths, aspp_skip_conv=False,
                   aspp_fuse_kernel_size=3, aspp_fuse_dropout=0.0)
 model = dict(
-    data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
+    data_preprocessor={{_base_.paper_mean_std}},
     depth_decoder=paper_aspp,
     sem_decoder=dict(head_kernel_size=3, **paper_aspp),
     cross_task_blocks={2: dict(channels=paper_widths[2])})

@@ -533,33 +533,45 @@ class MatchingGeometrySourceDataset:
                 f"MatchingGeometrySourceDataset(match_on='training_crop'): the "
                 f'{domain} sample {index} has no `est_depth_map`; add '
                 f'LoadDepthEstimate to the {domain} pipeline')
-        depth = sample.est_depth_map.data
-        depth = depth.numpy() if hasattr(depth, 'numpy') else np.asarray(depth)
-        scale = None if self.normalise == 'image' else (
-            1.0 if self.normalise == 'none' else self._scale(domain))
+        depth = sample.est_depth_map.data.numpy()
         try:
             return matching_log_disparity(depth.reshape(depth.shape[-2:]), None,
                                           self.exclude_top, self.exclude_bottom,
-                                          REFERENCE_HEIGHT, scale)
+                                          REFERENCE_HEIGHT, self._scale(domain))
         except ValueError as error:
             path = sample.metainfo.get('img_path', f'{domain} sample {index}')
             raise DataFileError(f'depth estimate of {path}: {error}', path) from error
 
-    def match_to_sample(self, target_index: int, target_packed: dict) -> dict:
-        """Eq. 23 on the training crops: the processed source candidate whose
-        ``est_depth_map`` is nearest to the processed target sample's.
+    def match_to_sample(self, target_index: int,
+                        target_packed: Optional[dict] = None) -> dict:
+        """The source sample matched to target sample ``target_index`` (eq. 23).
+
+        With ``match_on='full_map'`` the whole estimate files decide
+        (:meth:`match`) and ``target_packed`` is not read; with
+        ``'training_crop'`` the processed source candidate whose ``est_depth_map``
+        is nearest to ``target_packed``'s wins.
 
         Args:
             target_index: Target sample ``i`` (seeds the candidate draws).
             target_packed: ``target[i]`` as its pipeline returned it (packed inputs
-                and data sample with ``est_depth_map``).
+                and data sample with ``est_depth_map``); needed for
+                ``'training_crop'``.
 
         Returns:
-            The chosen candidate sample as the source pipeline produced it, with
+            The chosen source sample as the source pipeline produced it, with
             ``matched_target_index`` and ``geometric_distance`` in its metainfo
             (the first candidate wins ties).
         """
         self.full_init()
+        if self.match_on == 'full_map':
+            result = self.match(target_index)
+            sample = self.source[result.source_index]
+            self._set_match_info(sample, target_index, result.distances[
+                result.candidates.index(result.source_index)])
+            return sample
+        if target_packed is None:
+            raise ValueError("match_on='training_crop' matches a processed target "
+                             f'sample: pass target[{target_index}] as target_packed')
         target = self._packed_log_disparity(target_packed, 'target', target_index)
         best = None
         for candidate in self.draw_candidates(target_index):
@@ -589,14 +601,10 @@ class MatchingGeometrySourceDataset:
         if self.match_on == 'training_crop':
             target = self.target[idx]
             sample = self.match_to_sample(idx, target)
-            return dict(target=target, source=sample) if self.return_pair else sample
-        result = self.match(idx)
-        sample = self.source[result.source_index]
-        self._set_match_info(sample, result.target_index, result.distances[
-            result.candidates.index(result.source_index)])
-        if self.return_pair:
-            return dict(target=self.target[idx], source=sample)
-        return sample
+        else:
+            sample = self.match_to_sample(idx)
+            target = self.target[idx] if self.return_pair else None
+        return dict(target=target, source=sample) if self.return_pair else sample
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(source={type(self.source).__name__}, '

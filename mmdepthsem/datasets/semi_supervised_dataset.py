@@ -35,9 +35,10 @@ class SemiSupervisedDataset:
     source-domain sample (GTA5, Synthia) drawn uniformly, or — with
     ``source_matched=True`` — ``source[i]``, for a source dataset indexed by the
     unlabelled target index such as ``MatchingGeometrySourceDataset`` built on the
-    same unlabelled target set (Matching Geometry Sampling, eq. 22–23). A matching
-    dataset with ``match_on='training_crop'`` is handed this item's unlabelled
-    sample (``match_to_sample``), so it matches on the crop that sample got.
+    same unlabelled target set (Matching Geometry Sampling, eq. 22–23). A source
+    with ``match_to_sample`` (the matching dataset) is handed this item's unlabelled
+    sample, so with ``match_on='training_crop'`` it matches on the crop that sample
+    got.
 
     With ``mark_labelled=True`` the unlabelled branch is SDE-Seg's pool
     ``G_A ∪ G_U`` (every training image, its pipeline loading the annotations):
@@ -136,9 +137,9 @@ class SemiSupervisedDataset:
         if self.mark_labelled:
             self._mark(item['unlabelled'])
         if self.source is not None:
-            if self.source_matched and getattr(self.source, 'match_on',
-                                               None) == 'training_crop':
-                # match on the crop this unlabelled sample got (the release's rule)
+            if self.source_matched and hasattr(self.source, 'match_to_sample'):
+                # a matching dataset decides what it compares (e.g. the crop this
+                # unlabelled sample got, match_on='training_crop')
                 item['source'] = self.source.match_to_sample(idx, item['unlabelled'])
             else:
                 source = idx if self.source_matched else \

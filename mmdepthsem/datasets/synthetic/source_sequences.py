@@ -15,20 +15,17 @@ The camera is rendered with the intrinsics the dataset classes assume (VIPER:
 with. Frame numbers start at a per-sequence offset, as the real files do not start
 at 0.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, NamedTuple, Union
 
 import numpy as np
 
-from .classes import CITYSCAPES_ID
 from .gta5_format import GTA5_LOOK
 from .renderer import render
-from .scene import Sky
-from .sequences import sequence_rng, street_sequence
-from .source_views import DomainLook, grade
+from .sequences import sequence_rng
+from .source_views import DomainLook, grade, styled_street
 from .synthia_format import SYNTHIA_LOOK
-from .trajectory import camera_rotation, make_pose
 from .writing import WriteResult, parallel_map, write_rgb
 
 #: Focal length / image width of the dataset classes' intrinsics.
@@ -83,36 +80,48 @@ def render_source_sequence(rng: np.random.Generator, name: str, height: int,
     Returns:
         ``num_frames`` graded ``(H, W, 3)`` uint8 RGB frames.
     """
-    scene, vehicle_poses, _ = street_sequence(rng, num_frames, speed, name=name)
-    scene.light = replace(scene.light, ambient=look.ambient, diffuse=look.diffuse)
-    scene.sky = Sky(horizon=look.horizon, zenith=look.zenith, label=CITYSCAPES_ID['sky'])
-    cam_to_vehicle = make_pose(
-        camera_rotation(float(rng.uniform(*look.yaw)), float(rng.uniform(*look.pitch)),
-                        0.0),
-        (0.0, float(rng.uniform(*look.lateral)), float(rng.uniform(*look.camera_height))))
+    scene, vehicle_poses, cam_to_vehicle = styled_street(rng, name, look, num_frames,
+                                                         speed)
     focal = focal_ratio * width
     K = np.array([[focal, 0.0, width / 2], [0.0, focal, height / 2], [0.0, 0.0, 1.0]])
     return [grade(render(scene, K, pose @ cam_to_vehicle, height, width).rgb, look)
             for pose in vehicle_poses]
 
 
-def _first_frame(rng: np.random.Generator) -> int:
-    return int(rng.integers(1, 50))
+class _Drive(NamedTuple):
+    """One sequence to render: its random stream, look and file names."""
+
+    seed: int
+    stream: str  # sequence_rng's dataset name
+    index: int
+    scene_name: str
+    look: DomainLook
+    focal_ratio: float
+    num_frames: int
+    config: Union[GTA5SequencesConfig, SynthiaSeqsConfig]
+    root: str
+    path: str  # relative file path with a ``{frame}`` field
 
 
-def _gta5_job(job: Tuple[int, int, str, int, GTA5SequencesConfig, str]) -> List[str]:
-    seed, index, split, frames, config, root = job
-    rng = sequence_rng(seed, f'gta5_sequences_{split}', index)
-    start = _first_frame(rng)
-    seq = f'{index + 1:03d}'
+def _drive_job(drive: _Drive) -> List[str]:
+    """Render one drive (frame numbers from a random start) and write its frames."""
+    rng = sequence_rng(drive.seed, drive.stream, drive.index)
+    start = int(rng.integers(1, 50))  # real sequences do not start at frame 0
     files = []
     for k, rgb in enumerate(render_source_sequence(
-            rng, f'viper_{split}_{seq}', config.height, config.width, GTA5_LOOK,
-            VIPER_FOCAL_RATIO, frames, config.speed)):
-        rel = f'{split}/img/{seq}/{seq}_{start + k:05d}.jpg'
-        write_rgb(Path(root) / rel, rgb)
+            rng, drive.scene_name, drive.config.height, drive.config.width,
+            drive.look, drive.focal_ratio, drive.num_frames, drive.config.speed)):
+        rel = drive.path.format(frame=start + k)
+        write_rgb(Path(drive.root) / rel, rgb)
         files.append(rel)
     return files
+
+
+def _render_drives(root: Path, drives: List[_Drive], workers: int) -> WriteResult:
+    files: List[str] = []
+    for written in parallel_map(_drive_job, drives, workers):
+        files += written
+    return WriteResult(root, files)
 
 
 def write_gta5_sequences(root: Path,
@@ -128,35 +137,14 @@ def write_gta5_sequences(root: Path,
         workers: Rendering processes.
     """
     root = Path(root)
-    jobs = [(seed, i, 'train', config.frames_per_sequence, config, str(root))
-            for i in range(config.num_sequences)]
-    jobs.append((seed, 0, 'val', max(3, config.frames_per_sequence // 2), config,
-                 str(root)))
-    return _run(root, _gta5_job, jobs, workers)
-
-
-def _run(root: Path, job_fn, jobs: list, workers: int) -> WriteResult:
-    """Render ``jobs`` with ``job_fn`` (each returns its written files)."""
-    files: List[str] = []
-    for written in parallel_map(job_fn, jobs, workers):
-        files += written
-    return WriteResult(root, files)
-
-
-def _synthia_job(job: Tuple[int, int, SynthiaSeqsConfig, str]) -> List[str]:
-    seed, index, config, root = job
-    rng = sequence_rng(seed, 'synthia_seqs', index)
-    start = _first_frame(rng)
-    folder = f'SYNTHIA-SEQS-{index + 1:02d}-SUMMER/RGB/Stereo_Left/Omni_F'
-    files = []
-    for k, rgb in enumerate(render_source_sequence(
-            rng, f'synthia_seqs_{index:02d}', config.height, config.width,
-            SYNTHIA_LOOK, SYNTHIA_FOCAL_RATIO, config.frames_per_sequence,
-            config.speed)):
-        rel = f'{folder}/{start + k:06d}.png'
-        write_rgb(Path(root) / rel, rgb)
-        files.append(rel)
-    return files
+    splits = [('train', i, config.frames_per_sequence)
+              for i in range(config.num_sequences)]
+    splits.append(('val', 0, max(3, config.frames_per_sequence // 2)))
+    drives = [_Drive(seed, f'gta5_sequences_{split}', i, f'viper_{split}_{i + 1:03d}',
+                     GTA5_LOOK, VIPER_FOCAL_RATIO, frames, config, str(root),
+                     f'{split}/img/{i + 1:03d}/{i + 1:03d}_{{frame:05d}}.jpg')
+              for split, i, frames in splits]
+    return _render_drives(root, drives, workers)
 
 
 def write_synthia_seqs(root: Path,
@@ -172,5 +160,9 @@ def write_synthia_seqs(root: Path,
         workers: Rendering processes.
     """
     root = Path(root)
-    jobs = [(seed, i, config, str(root)) for i in range(config.num_sequences)]
-    return _run(root, _synthia_job, jobs, workers)
+    drives = [_Drive(seed, 'synthia_seqs', i, f'synthia_seqs_{i:02d}', SYNTHIA_LOOK,
+                     SYNTHIA_FOCAL_RATIO, config.frames_per_sequence, config, str(root),
+                     f'SYNTHIA-SEQS-{i + 1:02d}-SUMMER/RGB/Stereo_Left/Omni_F/'
+                     '{frame:06d}.png')
+              for i in range(config.num_sequences)]
+    return _render_drives(root, drives, workers)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .classes import CITYSCAPES_ID
 from .renderer import RenderResult, render
-from .scene import Sky
+from .scene import Scene, Sky
 from .sequences import street_sequence
 from .trajectory import camera_rotation, make_pose
 
@@ -75,6 +75,33 @@ def grade(rgb: np.ndarray, look: DomainLook) -> np.ndarray:
     return np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
 
 
+def styled_street(rng: np.random.Generator, name: str, look: DomainLook,
+                  num_frames: int, speed: float
+                  ) -> Tuple[Scene, np.ndarray, np.ndarray]:
+    """A fresh street in the domain's light and sky, and its camera mounting.
+
+    Args:
+        rng: Random generator; draws the street, then yaw, pitch, lateral offset
+            and height of the camera.
+        name: Scene name.
+        look: Camera mounting and appearance.
+        num_frames: Vehicle poses along the street.
+        speed: Metres per frame.
+
+    Returns:
+        The scene, ``(num_frames, 4, 4)`` vehicle-to-world poses and the
+        ``(4, 4)`` camera-to-vehicle pose.
+    """
+    scene, vehicle_poses, _ = street_sequence(rng, num_frames, speed, name=name)
+    scene.light = replace(scene.light, ambient=look.ambient, diffuse=look.diffuse)
+    scene.sky = Sky(horizon=look.horizon, zenith=look.zenith, label=CITYSCAPES_ID['sky'])
+    cam_to_vehicle = make_pose(
+        camera_rotation(float(rng.uniform(*look.yaw)), float(rng.uniform(*look.pitch)),
+                        0.0),
+        (0.0, float(rng.uniform(*look.lateral)), float(rng.uniform(*look.camera_height))))
+    return scene, vehicle_poses, cam_to_vehicle
+
+
 def render_source_view(rng: np.random.Generator, name: str, height: int, width: int,
                        look: DomainLook) -> RenderResult:
     """Render one view of a fresh street with the domain's camera and look.
@@ -88,13 +115,7 @@ def render_source_view(rng: np.random.Generator, name: str, height: int, width: 
     Returns:
         RenderResult: The graded view; labels are Cityscapes label ids.
     """
-    scene, vehicle_poses, _ = street_sequence(rng, 1, 0.0, name=name)
-    scene.light = replace(scene.light, ambient=look.ambient, diffuse=look.diffuse)
-    scene.sky = Sky(horizon=look.horizon, zenith=look.zenith, label=CITYSCAPES_ID['sky'])
-    cam_to_vehicle = make_pose(
-        camera_rotation(float(rng.uniform(*look.yaw)), float(rng.uniform(*look.pitch)),
-                        0.0),
-        (0.0, float(rng.uniform(*look.lateral)), float(rng.uniform(*look.camera_height))))
+    scene, vehicle_poses, cam_to_vehicle = styled_street(rng, name, look, 1, 0.0)
     focal = look.focal_ratio * width
     K = np.array([[focal, 0.0, (width - 1) / 2], [0.0, focal, (height - 1) / 2],
                   [0.0, 0.0, 1.0]])

@@ -58,9 +58,6 @@ from mmdepthsem.registry import TRANSFORMS
 IMAGE_KEYS = ('img', 'img_clean')
 #: Keys holding a dict ``frame id -> (H, W, C) image``.
 FRAME_KEYS = ('frames', 'frames_clean')
-#: Uncropped views for the pose net (:class:`KeepUncroppedPoseViews`): only flips
-#: move them.
-POSE_KEYS = ('pose_img', 'pose_frames')
 #: Label-like maps resampled by nearest neighbour and padded with ``seg_pad_val``.
 LABEL_KEYS = ('gt_seg_map', 'gt_pseudo_seg_map', 'gt_fg_mask')
 #: Continuous-valued maps resampled by nearest neighbour and padded with 0 (invalid).
@@ -683,14 +680,15 @@ class CenterCrop(_CropBase):
 
 
 def _flip_pose_views(results: dict, direction: str) -> None:
-    """Flip ``pose_img`` / ``pose_frames`` like the image (they keep their size)."""
-    if results.get('pose_img') is not None:
-        op = _FlipOp(tuple(results['pose_img'].shape[:2]), direction)
-        results['pose_img'] = op.warp_image(results['pose_img'], 0)
+    """Flip ``pose_img`` / ``pose_frames`` like the image (they keep their size,
+    the one they had when :class:`KeepUncroppedPoseViews` copied them)."""
+    if results.get('pose_img') is None:
+        return
+    op = _FlipOp(tuple(results['pose_img'].shape[:2]), direction)
+    results['pose_img'] = op.warp_image(results['pose_img'], 0)
     if results.get('pose_frames') is not None:
-        results['pose_frames'] = {
-            fid: _FlipOp(tuple(f.shape[:2]), direction).warp_image(f, 0)
-            for fid, f in results['pose_frames'].items()}
+        results['pose_frames'] = {fid: op.warp_image(f, 0)
+                                  for fid, f in results['pose_frames'].items()}
 
 
 @TRANSFORMS.register_module()
